@@ -1,0 +1,134 @@
+// Package api is the control API of zoneupd: HTTP with JSON on a Unix
+// socket. The wire types here are shared by the server (this package) and
+// the client (daemon/client); the daemon implements Service.
+package api
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Error kinds the service returns (wrapped with %w). The server maps each to
+// an HTTP status and a code; the client maps the code back to the same
+// sentinel, so zoneupadm can print a distinct message for each.
+var (
+	ErrBadName     = errors.New("bad zone name")            // 400 "bad-name"
+	ErrGlobal      = errors.New("global zone")              // 400 "global"
+	ErrReserved    = errors.New("reserved zone name")       // 400 "reserved" (SUNW*)
+	ErrUnknownZone = errors.New("no such zone on the host") // 404 "unknown-zone"
+	ErrNoJob       = errors.New("no job for zone")          // 404 "no-job"
+	ErrActive      = errors.New("zone already has a job")   // 409 "active"
+	ErrNotTerminal = errors.New("job is not terminal")      // 409 "not-terminal"
+	ErrTerminal    = errors.New("job is already terminal")  // 409 "terminal"
+	ErrInvalid     = errors.New("invalid request")          // 400 "invalid"
+	ErrStopping    = errors.New("daemon is shutting down")  // 503 "stopping"
+	ErrForbidden   = errors.New("permission denied")        // 403 "forbidden"
+)
+
+// Job is the JSON job object of SPEC 5 (status --json, list --json elements,
+// report --json "jobs"). Arrays are never null.
+type Job struct {
+	Zone            string   `json:"zone"`
+	ID              string   `json:"id"`
+	State           string   `json:"state"`
+	Terminal        bool     `json:"terminal"`
+	Result          string   `json:"result"`
+	Rung            string   `json:"rung"`
+	Snapshot        string   `json:"snapshot"`
+	Allow           []string `json:"allow"`
+	RemovedPackages []string `json:"removed_packages"`
+	RestoredFiles   []string `json:"restored_files"`
+	Warnings        []string `json:"warnings"`
+	Error           string   `json:"error"`
+	History         []Step   `json:"history"`
+
+	// Extra fields for people; scripts should not need them.
+	NoBoot   bool      `json:"no_boot"`
+	Enqueued time.Time `json:"enqueued"`
+	Started  time.Time `json:"started,omitzero"`
+	Ended    time.Time `json:"ended,omitzero"`
+	Attempt  int       `json:"attempt"`
+	Cause    string    `json:"cause,omitempty"`
+	Zonepath string    `json:"zonepath,omitempty"`
+}
+
+// Step is one entry of a job's history.
+type Step struct {
+	Stage   string `json:"stage"`
+	Rung    string `json:"rung"`
+	Started string `json:"started"` // RFC 3339
+	Ended   string `json:"ended"`   // RFC 3339, "" while running
+	Outcome string `json:"outcome"` // ok, failed, skipped, interrupted ("" while running)
+	Error   string `json:"error"`
+}
+
+// EnqueueRequest queues zones.
+type EnqueueRequest struct {
+	Zones  []string `json:"zones"`
+	Allow  []string `json:"allow"`
+	NoBoot bool     `json:"no_boot"`
+}
+
+// EnqueueResult is the outcome for one zone of an enqueue request.
+type EnqueueResult struct {
+	Zone  string `json:"zone"`
+	ID    string `json:"id,omitempty"`    // the new job, when queued
+	Code  string `json:"code,omitempty"`  // error code when refused
+	Error string `json:"error,omitempty"` // one line, when refused
+}
+
+// LogLine is one line of a job's log.
+type LogLine struct {
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"time"`
+	Kind string    `json:"kind"`
+	Text string    `json:"text"`
+}
+
+// Report is the morning report.
+type Report struct {
+	Generated time.Time      `json:"generated"`
+	Summary   map[string]int `json:"summary"` // count per result name (upgraded, blocked, rolled-back, failed, cancelled, and "running"/"queued" for the rest)
+	Jobs      []Job          `json:"jobs"`
+	Paused    bool           `json:"paused"`
+	Reason    string         `json:"reason,omitempty"`
+}
+
+// Info describes the daemon and its queue.
+type Info struct {
+	PID         int    `json:"pid"`
+	Paused      bool   `json:"paused"`
+	Reason      string `json:"reason,omitempty"`
+	Concurrency int    `json:"concurrency"`
+	Window      string `json:"window"`
+	Running     int    `json:"running"`
+	Queued      int    `json:"queued"`
+	Stopping    bool   `json:"stopping"`
+}
+
+// Service is what the API server needs from the daemon. Every method is
+// safe for concurrent use.
+type Service interface {
+	Enqueue(ctx context.Context, req EnqueueRequest) []EnqueueResult
+	// Jobs calls fn for every job (latest attempt per job id) in enqueue order.
+	Jobs(fn func(Job) error) error
+	// Status returns the newest job of a zone (ErrNoJob, ErrBadName...).
+	Status(zone string) (Job, error)
+	Cancel(zone string) error
+	Retry(zone string) error
+	Pause() error
+	Resume() error
+	Report() (Report, error)
+	// Log returns the lines of the zone's newest job after seq.
+	Log(zone string, after uint64) ([]LogLine, error)
+	// Changed returns a channel closed at the next change of any job or of
+	// the queue; call again after it fires.
+	Changed() <-chan struct{}
+	Reload() error
+	// Shutdown starts the drain and returns at once; Done is closed when the
+	// daemon has persisted everything and is about to exit.
+	Shutdown()
+	Done() <-chan struct{}
+	Info() Info
+}

@@ -1,0 +1,110 @@
+package persist
+
+import (
+	"time"
+
+	"zoneup/host"
+)
+
+// Job is the durable record of one zone's upgrade. The daemon rewrites the
+// whole record in one fsync'd transaction at every checkpoint; the record is
+// the truth, the in-memory state machine only checks transitions.
+type Job struct {
+	ID    string `json:"id"`    // UTC enqueue time + random suffix; sorts in enqueue order
+	Zone  string `json:"zone"`
+	State string `json:"state"` // fsm state name
+
+	Result string `json:"result,omitempty"` // upgraded, blocked, rolled-back, failed, cancelled
+	Rung   string `json:"rung,omitempty"`   // the rung after which attach -u succeeded
+
+	Snapshot      string `json:"snapshot,omitempty"`       // full name of the top snapshot, set before the call
+	SnapshotTaken bool   `json:"snapshot_taken,omitempty"` // the snapshot call completed (or was found)
+
+	Allow   []string `json:"allow,omitempty"` // destructive rungs allowed (config default + per job)
+	NoBoot  bool     `json:"no_boot,omitempty"`
+	Ladder  []string `json:"ladder,omitempty"` // rungs 2-7 frozen at the start of the attempt
+
+	RemovedPackages []string `json:"removed_packages,omitempty"`
+	RestoredFiles   []string `json:"restored_files,omitempty"`
+	Warnings        []string `json:"warnings,omitempty"`
+	Error           string   `json:"error,omitempty"`
+
+	// Cause is the unfixable cause of a rollback or failure, for the circuit
+	// breaker ("no-space", "transport http://...", "zone-gone", "boot", ...).
+	Cause string `json:"cause,omitempty"`
+	// Withheld is set when policy skipped a destructive rung for this job.
+	Withheld bool `json:"withheld,omitempty"`
+
+	History []Step `json:"history,omitempty"`
+
+	Enqueued time.Time `json:"enqueued"`
+	Started  time.Time `json:"started,omitzero"` // start of the current attempt
+	Ended    time.Time `json:"ended,omitzero"`
+	Attempt  int       `json:"attempt,omitempty"`
+
+	// Facts found by preflight and kept for resume and rollback.
+	PriorState string `json:"prior_state,omitempty"` // zone state before the attempt
+	Zonepath   string `json:"zonepath,omitempty"`
+	Dataset    string `json:"dataset,omitempty"` // the zonepath's dataset
+	ZBE        string `json:"zbe,omitempty"`     // the active zone BE dataset
+
+	// RungIndex is the position in [attach-update, Ladder...] of the rung
+	// whose attach -u is due or running.
+	RungIndex int `json:"rung_index,omitempty"`
+	// Pending names a side effect that was started and not yet recorded as
+	// finished ("halt", "snapshot", "detach", "attach", "uninstall",
+	// "image-create", "install-library", "restore", "boot", "rollback", ...).
+	// On resume the stage looks at the host to learn whether it completed.
+	Pending string `json:"pending,omitempty"`
+	// Done records completed one-shot side effects of the attempt, so they
+	// are never repeated ("uninstall", "image-create", "install-library",
+	// "restore", ...).
+	Done map[string]bool `json:"done,omitempty"`
+	// PendingPackages is the uninstall set recorded before the call.
+	PendingPackages []string `json:"pending_packages,omitempty"`
+
+	GZHolder        bool `json:"gz_holder,omitempty"`        // registered as needing the stripped global publishers
+	CancelRequested bool `json:"cancel_requested,omitempty"` // stop at the next stage boundary
+	BlockPending    bool `json:"block_pending,omitempty"`    // refused after halting: boot again, then blocked
+}
+
+// Step is one entry of a job's stage history.
+type Step struct {
+	Stage   string    `json:"stage"`
+	Rung    string    `json:"rung"`
+	Started time.Time `json:"started"`
+	Ended   time.Time `json:"ended,omitzero"`
+	Outcome string    `json:"outcome"` // ok, failed, skipped, interrupted; "" while running
+	Error   string    `json:"error"`
+}
+
+// Terminal states.
+func (j *Job) Terminal() bool {
+	switch j.State {
+	case "done", "blocked", "rolled-back", "failed", "cancelled":
+		return true
+	}
+	return false
+}
+
+// GlobalRecord is the global zone's publisher list as it was before zoneup
+// first stripped it, and who needs it stripped.
+type GlobalRecord struct {
+	Original []host.Publisher `json:"original"`          // search order, first = first-ranked
+	Stripped bool             `json:"stripped"`          // the strip has started (restore is due when no holder is left)
+	Holders  []string         `json:"holders,omitempty"` // job IDs
+}
+
+// LogEntry is one line of a job's log.
+type LogEntry struct {
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"time"`
+	Kind string    `json:"kind"` // "event", "tool", "stdout", "stderr", "attach-log"
+	Text string    `json:"text"`
+}
+
+// QueueState is the persisted state of the queue as a whole.
+type QueueState struct {
+	Paused bool   `json:"paused"`
+	Reason string `json:"reason,omitempty"` // why (operator, or the circuit breaker's cause)
+}

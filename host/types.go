@@ -87,9 +87,9 @@ type Mount struct {
 type PublisherRow struct {
 	Name      string
 	Sticky    bool
-	Preferred bool // 7-column form only
-	SysPub    bool // 8-column form only
-	Enabled   bool // unreliable on OI (reference 6.4a): use PublisherInfo.Enabled
+	Preferred bool   // 7-column form only
+	SysPub    bool   // 8-column form only
+	Enabled   bool   // unreliable on OI (reference 6.4a): use PublisherInfo.Enabled
 	Type      string // "origin", "mirror", or "" for a publisher without URIs
 	Status    string
 	URI       string

@@ -10,7 +10,7 @@ import (
 // whole record in one fsync'd transaction at every checkpoint; the record is
 // the truth, the in-memory state machine only checks transitions.
 type Job struct {
-	ID    string `json:"id"`    // UTC enqueue time + random suffix; sorts in enqueue order
+	ID    string `json:"id"` // UTC enqueue time + random suffix; sorts in enqueue order
 	Zone  string `json:"zone"`
 	State string `json:"state"` // fsm state name
 
@@ -20,9 +20,9 @@ type Job struct {
 	Snapshot      string `json:"snapshot,omitempty"`       // full name of the top snapshot, set before the call
 	SnapshotTaken bool   `json:"snapshot_taken,omitempty"` // the snapshot call completed (or was found)
 
-	Allow   []string `json:"allow,omitempty"` // destructive rungs allowed (config default + per job)
-	NoBoot  bool     `json:"no_boot,omitempty"`
-	Ladder  []string `json:"ladder,omitempty"` // rungs 2-7 frozen at the start of the attempt
+	Allow  []string `json:"allow,omitempty"` // destructive rungs allowed (config default + per job)
+	NoBoot bool     `json:"no_boot,omitempty"`
+	Ladder []string `json:"ladder,omitempty"` // rungs 2-7 frozen at the start of the attempt
 
 	RemovedPackages []string `json:"removed_packages,omitempty"`
 	RestoredFiles   []string `json:"restored_files,omitempty"`

@@ -132,3 +132,52 @@ type Service interface {
 	Done() <-chan struct{}
 	Info() Info
 }
+
+// codes maps each error kind to its wire code and HTTP status.
+var codes = []struct {
+	err    error
+	code   string
+	status int
+}{
+	{ErrBadName, "bad-name", 400},
+	{ErrGlobal, "global", 400},
+	{ErrReserved, "reserved", 400},
+	{ErrInvalid, "invalid", 400},
+	{ErrForbidden, "forbidden", 403},
+	{ErrUnknownZone, "unknown-zone", 404},
+	{ErrNoJob, "no-job", 404},
+	{ErrActive, "active", 409},
+	{ErrNotTerminal, "not-terminal", 409},
+	{ErrTerminal, "terminal", 409},
+	{ErrStopping, "stopping", 503},
+}
+
+// CodeOf returns the wire code of an error ("internal" for unknown kinds).
+func CodeOf(err error) string {
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return "internal"
+}
+
+// StatusOf returns the HTTP status for an error (500 for unknown kinds).
+func StatusOf(err error) int {
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.status
+		}
+	}
+	return 500
+}
+
+// ErrorOf returns the sentinel for a wire code, or nil for unknown codes.
+func ErrorOf(code string) error {
+	for _, c := range codes {
+		if c.code == code {
+			return c.err
+		}
+	}
+	return nil
+}

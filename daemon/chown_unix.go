@@ -1,0 +1,18 @@
+//go:build unix
+
+package daemon
+
+import (
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// chown gives dst the owner of the snapshot's file (shadow must stay
+// root-owned, crontabs their user's). Errors are ignored: only root can
+// chown, and a non-root test run keeps its own uid.
+func chown(dst string, src fs.FileInfo) {
+	if st, ok := src.Sys().(*syscall.Stat_t); ok {
+		_ = os.Chown(dst, int(st.Uid), int(st.Gid))
+	}
+}

@@ -1,0 +1,329 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Rung names, in the default ladder order (SPEC 3).
+const (
+	RungAttachUpdate     = "attach-update"
+	RungGlobalPublishers = "global-publishers"
+	RungZonePublishers   = "zone-publishers"
+	RungStepRelease      = "step-release"
+	RungImageUpdate      = "image-update"
+	RungRemoveConflicts  = "remove-conflicts"
+	RungRecreateImage    = "recreate-image"
+)
+
+// DefaultLadder is rungs 2-7 in their default order.
+var DefaultLadder = []string{RungGlobalPublishers, RungZonePublishers, RungStepRelease,
+	RungImageUpdate, RungRemoveConflicts, RungRecreateImage}
+
+// Destructive rungs run only where policy allows them.
+var Destructive = []string{RungRemoveConflicts, RungRecreateImage}
+
+// ErrConfig marks a bad configuration value; zoneupd exits 96 with it.
+var ErrConfig = errors.New("bad configuration")
+
+// Stone is one stepping-stone release for the step-release rung.
+type Stone struct {
+	Publisher string
+	Origin    string
+	Version   string
+}
+
+// Config is the daemon's configuration (SPEC 4). Keys are the SMF property
+// names; flags carry the same names with dashes.
+type Config struct {
+	DBPath             string
+	SocketPath         string
+	Window             Window
+	Concurrency        int
+	Ladder             []string
+	Allow              []string
+	ConflictPackages   []string
+	StepReleases       []Stone
+	RecreateOrigin     string // "PUB=ORIGIN", "" = the global zone's first-ranked publisher
+	RestorePaths       []string
+	BootAfter          bool
+	StageTimeout       time.Duration
+	VerifyTimeout      time.Duration
+	DefaultJobDuration time.Duration
+	BreakerThreshold   int
+	LogLevel           zerolog.Level
+	AdminGroup         string
+
+	// Not SMF properties: tuning for tests and the simulator.
+	RetryBackoff time.Duration // first wait before repeating a transient failure; doubles
+	Retries      int           // transient failures tolerated per step
+	DrainGrace   time.Duration // how long shutdown lets running tools finish
+}
+
+// Defaults are the SPEC 4 defaults as configuration strings: the single
+// source for flags, SMF and the man page.
+var Defaults = map[string]string{
+	"db_path":              "/var/zoneup/zoneup.db",
+	"socket_path":          "/var/run/zoneup/zoneupd.sock",
+	"window":               "always",
+	"concurrency":          "2",
+	"ladder":               strings.Join(DefaultLadder, ","),
+	"allow":                "",
+	"conflict_packages":    "*apch*,*apache*,*php*,*postgr*,*sunstudio*,ss-dev*",
+	"step_releases":        "opensolaris.org=http://pkg.opensolaris.org/release/@0.5.11-0.134",
+	"recreate_origin":      "",
+	"restore_paths":        "etc/passwd,etc/shadow,etc/group,etc/user_attr,etc/hosts,etc/inet/hosts,etc/nodename,etc/resolv.conf,etc/nsswitch.conf,etc/default/init,etc/ssh,var/spool/cron/crontabs",
+	"boot_after":           "true",
+	"stage_timeout":        "2h",
+	"verify_timeout":       "10m",
+	"default_job_duration": "1h",
+	"breaker_threshold":    "3",
+	"log_level":            "info",
+	"admin_group":          "",
+}
+
+// Keys lists the configuration keys in SPEC order.
+var Keys = []string{"db_path", "socket_path", "window", "concurrency", "ladder", "allow",
+	"conflict_packages", "step_releases", "recreate_origin", "restore_paths", "boot_after",
+	"stage_timeout", "verify_timeout", "default_job_duration", "breaker_threshold",
+	"log_level", "admin_group"}
+
+// ParseConfig builds a Config from key/value strings; keys not given take
+// their defaults. The error names the key (and wraps ErrConfig).
+func ParseConfig(kv map[string]string) (Config, error) {
+	c := Config{RetryBackoff: 10 * time.Second, Retries: 4, DrainGrace: 60 * time.Second}
+	get := func(k string) string {
+		if v, ok := kv[k]; ok {
+			return strings.TrimSpace(v)
+		}
+		return Defaults[k]
+	}
+	for k := range kv {
+		if _, ok := Defaults[k]; !ok {
+			return c, fmt.Errorf("%w: unknown key %q", ErrConfig, k)
+		}
+	}
+	bad := func(k, why string) error {
+		return fmt.Errorf("%w: %s = %q: %s", ErrConfig, k, get(k), why)
+	}
+	var err error
+	if c.DBPath = get("db_path"); !path.IsAbs(c.DBPath) {
+		return c, bad("db_path", "must be an absolute path")
+	}
+	if c.SocketPath = get("socket_path"); !path.IsAbs(c.SocketPath) {
+		return c, bad("socket_path", "must be an absolute path")
+	}
+	if len(c.SocketPath) > 100 {
+		return c, bad("socket_path", "longer than a Unix socket path may be (100 bytes)")
+	}
+	if c.Window, err = ParseWindow(get("window")); err != nil {
+		return c, bad("window", err.Error())
+	}
+	if c.Concurrency, err = strconv.Atoi(get("concurrency")); err != nil || c.Concurrency < 1 {
+		return c, bad("concurrency", "must be an integer >= 1")
+	}
+	if c.Ladder, err = parseRungs(get("ladder"), DefaultLadder); err != nil {
+		return c, bad("ladder", err.Error())
+	}
+	if c.Allow, err = ParseAllow(get("allow")); err != nil {
+		return c, bad("allow", err.Error())
+	}
+	c.ConflictPackages = splitList(get("conflict_packages"))
+	for _, g := range c.ConflictPackages {
+		if _, err := path.Match(strings.ToLower(g), ""); err != nil {
+			return c, bad("conflict_packages", fmt.Sprintf("bad glob %q", g))
+		}
+	}
+	for _, s := range splitList(get("step_releases")) {
+		st, err := parseStone(s)
+		if err != nil {
+			return c, bad("step_releases", err.Error())
+		}
+		c.StepReleases = append(c.StepReleases, st)
+	}
+	if c.RecreateOrigin = get("recreate_origin"); c.RecreateOrigin != "" {
+		if p, o, ok := strings.Cut(c.RecreateOrigin, "="); !ok || p == "" || !strings.Contains(o, "://") {
+			return c, bad("recreate_origin", "must be PUBLISHER=ORIGIN-URI")
+		}
+	}
+	c.RestorePaths = splitList(get("restore_paths"))
+	for _, p := range c.RestorePaths {
+		if path.IsAbs(p) || slices.Contains(strings.Split(p, "/"), "..") {
+			return c, bad("restore_paths", fmt.Sprintf("%q must be relative to the zone root, without ..", p))
+		}
+	}
+	if c.BootAfter, err = strconv.ParseBool(get("boot_after")); err != nil {
+		return c, bad("boot_after", "must be true or false")
+	}
+	durs := []struct {
+		key string
+		dst *time.Duration
+	}{{"stage_timeout", &c.StageTimeout}, {"verify_timeout", &c.VerifyTimeout}, {"default_job_duration", &c.DefaultJobDuration}}
+	for _, d := range durs {
+		if *d.dst, err = time.ParseDuration(get(d.key)); err != nil || *d.dst <= 0 {
+			return c, bad(d.key, "must be a positive Go duration such as 90s or 2h")
+		}
+	}
+	if c.BreakerThreshold, err = strconv.Atoi(get("breaker_threshold")); err != nil || c.BreakerThreshold < 0 {
+		return c, bad("breaker_threshold", "must be an integer >= 0 (0 = off)")
+	}
+	lvl := strings.ToLower(get("log_level"))
+	switch lvl {
+	case "":
+		c.LogLevel = zerolog.InfoLevel // ParseLevel("") would give NoLevel and hide everything
+	case "debug", "info", "warn", "error":
+		c.LogLevel, _ = zerolog.ParseLevel(lvl)
+	default:
+		return c, bad("log_level", "must be debug, info, warn or error")
+	}
+	c.AdminGroup = get("admin_group")
+	return c, nil
+}
+
+// ParseAllow parses a comma list of destructive rungs (names, or 6 and 7).
+func ParseAllow(s string) ([]string, error) {
+	var out []string
+	for _, r := range splitList(s) {
+		switch r {
+		case "6":
+			r = RungRemoveConflicts
+		case "7":
+			r = RungRecreateImage
+		}
+		if !slices.Contains(Destructive, r) {
+			return nil, fmt.Errorf("%q is not a destructive rung (remove-conflicts, recreate-image)", r)
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func parseRungs(s string, known []string) ([]string, error) {
+	var out []string
+	for _, r := range splitList(s) {
+		if !slices.Contains(known, r) {
+			return nil, fmt.Errorf("unknown rung %q (rungs: %s)", r, strings.Join(known, ","))
+		}
+		if slices.Contains(out, r) {
+			return nil, fmt.Errorf("rung %q listed twice", r)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func parseStone(s string) (Stone, error) {
+	pub, rest, ok := strings.Cut(s, "=")
+	i := strings.LastIndex(rest, "@")
+	if !ok || pub == "" || i <= 0 || i == len(rest)-1 || !strings.Contains(rest[:i], "://") {
+		return Stone{}, fmt.Errorf("%q must be PUBLISHER=ORIGIN@VERSION", s)
+	}
+	return Stone{Publisher: pub, Origin: rest[:i], Version: rest[i+1:]}, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Window is the maintenance window: always open, or a daily local-time
+// interval that may cross midnight.
+type Window struct {
+	Always     bool
+	Start, End int // minutes after local midnight
+	spec       string
+}
+
+// ParseWindow parses "always" or "HH:MM-HH:MM".
+func ParseWindow(s string) (Window, error) {
+	if s == "always" {
+		return Window{Always: true, spec: s}, nil
+	}
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return Window{}, errors.New(`must be "always" or HH:MM-HH:MM`)
+	}
+	start, err1 := parseClock(a)
+	end, err2 := parseClock(b)
+	if err1 != nil || err2 != nil {
+		return Window{}, errors.New(`must be "always" or HH:MM-HH:MM (00:00 to 23:59)`)
+	}
+	if start == end {
+		return Window{}, errors.New("start and end are equal; use always")
+	}
+	return Window{Start: start, End: end, spec: s}, nil
+}
+
+func parseClock(s string) (int, error) {
+	t, err := time.Parse("15:04", strings.TrimSpace(s))
+	if err != nil {
+		return 0, err
+	}
+	return t.Hour()*60 + t.Minute(), nil
+}
+
+// String gives the window as configured.
+func (w Window) String() string { return w.spec }
+
+// Remaining returns how long the window stays open from now (0 when closed;
+// a very long time when always open).
+func (w Window) Remaining(now time.Time) time.Duration {
+	if w.Always {
+		return 100 * 365 * 24 * time.Hour
+	}
+	open, end := w.current(now)
+	if !open {
+		return 0
+	}
+	return end.Sub(now)
+}
+
+// NextOpen returns when the window next opens (now if it is open).
+func (w Window) NextOpen(now time.Time) time.Time {
+	if w.Always {
+		return now
+	}
+	if open, _ := w.current(now); open {
+		return now
+	}
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	t := midnight.Add(time.Duration(w.Start) * time.Minute)
+	if !t.After(now) {
+		t = midnight.AddDate(0, 0, 1).Add(time.Duration(w.Start) * time.Minute)
+	}
+	return t
+}
+
+// current reports whether now is inside the window and when it closes.
+func (w Window) current(now time.Time) (bool, time.Time) {
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	min := now.Hour()*60 + now.Minute()
+	at := func(day, m int) time.Time {
+		return midnight.AddDate(0, 0, day).Add(time.Duration(m) * time.Minute)
+	}
+	if w.Start < w.End {
+		return min >= w.Start && min < w.End, at(0, w.End)
+	}
+	// Crosses midnight: open from Start to 24:00 and from 00:00 to End.
+	if min >= w.Start {
+		return true, at(1, w.End)
+	}
+	if min < w.End {
+		return true, at(0, w.End)
+	}
+	return false, time.Time{}
+}

@@ -1,0 +1,32 @@
+// Package daemon is zoneupd: the queue, the scheduler, the workers, the
+// stages and rungs, and the control service behind the socket.
+//
+// Lifecycle (Run): open the store (it is also the single-instance guard),
+// listen on the control socket, then recover behind it: queued jobs go back
+// in the queue in enqueue order, jobs found mid-stage resume at once (a
+// running job is never abandoned), and the global zone's publishers are
+// restored if no stored job still needs them stripped. The scheduler then
+// starts jobs when a slot is free, the queue is not paused and the window
+// allows (window-aware admission: a job starts only if its predicted
+// duration fits in what is left of the window). It wakes on events only: an
+// enqueue, a job ending, resume, reload, cancel, or the window opening.
+//
+// One goroutine owns each job (run.drive). A stage is a file: it looks at
+// the host, acts only if needed, and records what it is about to change
+// before changing it (history step and Pending marker, fsync'd), then the
+// outcome after. The stage returns the event; the fsm checks it and the
+// write-ahead hook persists the new state before the machine moves.
+//
+// Resume rules: a step left open by a crash is marked interrupted and its
+// stage runs again from its first look at the host. Completed side effects
+// are never repeated: the snapshot is found by its recorded name; an attach
+// whose zone is installed had completed; an uninstall is redone only for
+// recorded packages still installed; image-create only if the image still
+// has its old packages; restore leaves files equal to the snapshot alone. A
+// zone the zones service autobooted after a reboot is halted again before
+// snapshot and detach.
+//
+// Drain (SIGTERM, SIGINT, zoneupadm shutdown): no new stage starts, running
+// tools get DrainGrace to finish, every job is persisted where it stands and
+// resumes at the next start.
+package daemon

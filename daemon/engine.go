@@ -1,0 +1,368 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"zoneup/fsm"
+	"zoneup/host"
+	"zoneup/persist"
+)
+
+// Engine owns the queue, the workers and the global publisher keeper. The
+// scheduler reacts to events (enqueue, a job ending, resume, reload, cancel,
+// the window opening); it never polls.
+type Engine struct {
+	store persist.Store
+	gz    *globalPublishers
+	log   zerolog.Logger
+	now   func() time.Time
+	cfg   atomic.Pointer[Config]
+	// reload re-reads the configuration (flags over SMF properties).
+	reload func() (Config, error)
+
+	mu        sync.Mutex
+	queue     []string           // queued job ids, enqueue order
+	running   map[string]*worker // by job id
+	active    map[string]string  // zone -> id of its non-terminal job
+	paused    bool
+	reason    string
+	durations []time.Duration // recent upgrade durations, for window admission
+	breaker   struct {
+		cause string
+		n     int
+	}
+	lastID   string
+	stopping bool
+
+	wake      chan struct{}
+	changedMu sync.Mutex
+	changedCh chan struct{}
+
+	soft, hard             context.Context // soft: no new stage; hard: kill tools
+	softCancel, hardCancel context.CancelFunc
+	wg                     sync.WaitGroup
+	done                   chan struct{}
+}
+
+type worker struct {
+	id, zone string
+	cancel   atomic.Bool
+}
+
+// NewEngine builds an engine on an open store.
+func NewEngine(store persist.Store, cfg Config, reload func() (Config, error), log zerolog.Logger) *Engine {
+	e := &Engine{
+		store:     store,
+		gz:        &globalPublishers{store: store},
+		log:       log,
+		now:       time.Now,
+		reload:    reload,
+		running:   map[string]*worker{},
+		active:    map[string]string{},
+		wake:      make(chan struct{}, 1),
+		changedCh: make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	e.cfg.Store(&cfg)
+	e.soft, e.softCancel = context.WithCancel(context.Background())
+	e.hard, e.hardCancel = context.WithCancel(context.Background())
+	return e
+}
+
+// config returns the configuration in force.
+func (e *Engine) config() Config { return *e.cfg.Load() }
+
+// tools returns the host tools for a job: every tool run is bounded by the
+// configured timeouts and its output goes to the job's log.
+func (e *Engine) tools(jobID string) host.Tools {
+	cfg := e.config()
+	r := host.NewRunner()
+	r.ChangeTimeout = cfg.StageTimeout
+	r.ReadTimeout = min(cfg.StageTimeout, 2*time.Minute)
+	if jobID != "" {
+		r.Observe = func(res host.Result) { e.logTool(jobID, res) }
+	}
+	return host.Tools{X: r}
+}
+
+// logTool keeps a tool run in the job's log: the command line with its exit
+// code and time, then its (bounded) output.
+func (e *Engine) logTool(jobID string, res host.Result) {
+	entries := []persist.LogEntry{{Time: res.Started, Kind: "tool",
+		Text: fmt.Sprintf("$ %s  (exit %d, %s)", strings.Join(res.Argv, " "), res.Code, res.Duration.Round(time.Millisecond))}}
+	if s := strings.TrimRight(string(res.Stdout), "\n"); s != "" {
+		entries = append(entries, persist.LogEntry{Time: res.Started, Kind: "stdout", Text: s})
+	}
+	if s := strings.TrimRight(string(res.Stderr), "\n"); s != "" {
+		entries = append(entries, persist.LogEntry{Time: res.Started, Kind: "stderr", Text: s})
+	}
+	if err := e.store.AppendLog(jobID, entries...); err != nil {
+		e.log.Warn().Err(err).Str("job", jobID).Msg("cannot append tool output to job log")
+	}
+	e.changed()
+}
+
+// changed wakes everyone waiting on Changed.
+func (e *Engine) changed() {
+	e.changedMu.Lock()
+	close(e.changedCh)
+	e.changedCh = make(chan struct{})
+	e.changedMu.Unlock()
+}
+
+// Changed returns a channel closed at the next change.
+func (e *Engine) Changed() <-chan struct{} {
+	e.changedMu.Lock()
+	defer e.changedMu.Unlock()
+	return e.changedCh
+}
+
+// kick wakes the scheduler.
+func (e *Engine) kick() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// newID makes a globally unique job id that sorts in enqueue order: UTC
+// time to the microsecond plus a random suffix, so a snapshot name never
+// collides with one left by an earlier database.
+func (e *Engine) newID() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	t := e.now().UTC()
+	id := t.Format("20060102T150405.000000Z")
+	if id <= e.lastID[:min(len(e.lastID), len(id))] {
+		// Same microsecond (or the clock stepped back): keep the order.
+		last, _ := time.Parse("20060102T150405.000000Z", e.lastID[:len(id)])
+		id = last.Add(time.Microsecond).Format("20060102T150405.000000Z")
+	}
+	id += "-" + hex.EncodeToString(b[:])
+	e.lastID = id
+	return id
+}
+
+// start recovers the stored jobs: queued ones go back in the queue, the
+// ones that were mid-stage resume at once (a running job is never
+// abandoned), and the global publishers are restored if no job needs them.
+func (e *Engine) start() error {
+	q, err := e.store.Queue()
+	if err != nil {
+		return err
+	}
+	jobs, err := e.store.ActiveJobs()
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.paused, e.reason = q.Paused, q.Reason
+	activeIDs := map[string]bool{}
+	for _, j := range jobs {
+		activeIDs[j.ID] = true
+		e.active[j.Zone] = j.ID
+		if j.State == string(fsm.Queued) {
+			e.queue = append(e.queue, j.ID)
+		}
+	}
+	e.mu.Unlock()
+	for _, j := range jobs {
+		if j.State != string(fsm.Queued) {
+			e.mu.Lock()
+			e.launch(j)
+			e.mu.Unlock()
+		}
+	}
+	t := e.tools("")
+	if err := e.gz.reconcile(e.hard, t, activeIDs, e.hostNote); err != nil {
+		e.log.Error().Err(err).Msg("global zone publishers not restored yet")
+	}
+	go e.loadDurations()
+	go e.schedule()
+	return nil
+}
+
+// hostNote logs host-wide events that belong to no job.
+func (e *Engine) hostNote(kind, text string) {
+	e.log.Info().Str("kind", kind).Msg(text)
+}
+
+// loadDurations primes window admission with the durations of past
+// upgrades.
+func (e *Engine) loadDurations() {
+	var ds []time.Duration
+	_ = e.store.ForEachJob(func(j *persist.Job) error {
+		if j.Result == "upgraded" && !j.Started.IsZero() && j.Ended.After(j.Started) {
+			ds = append(ds, j.Ended.Sub(j.Started))
+			if len(ds) > 50 {
+				ds = ds[1:]
+			}
+		}
+		return nil
+	})
+	e.mu.Lock()
+	e.durations = append(ds, e.durations...)
+	e.mu.Unlock()
+	e.kick()
+}
+
+// schedule starts queued jobs when there is room, the queue is not paused
+// and the window allows; it sleeps until something changes or the window
+// next opens.
+func (e *Engine) schedule() {
+	for {
+		next := e.admit()
+		var tc <-chan time.Time
+		var timer *time.Timer
+		if !next.IsZero() {
+			timer = time.NewTimer(max(time.Until(next), time.Millisecond))
+			tc = timer.C
+		}
+		select {
+		case <-e.wake:
+		case <-tc:
+		case <-e.soft.Done():
+			return
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+	}
+}
+
+// admit starts what may start now and returns when to look again (zero:
+// only when woken).
+func (e *Engine) admit() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cfg := e.config()
+	for !e.paused && !e.stopping && len(e.queue) > 0 && len(e.running) < cfg.Concurrency {
+		now := e.now()
+		left := cfg.Window.Remaining(now)
+		if left <= 0 {
+			return cfg.Window.NextOpen(now)
+		}
+		if !cfg.Window.Always && e.predictLocked(cfg) > left {
+			// It would not finish before dawn: wait for the next window.
+			return cfg.Window.NextOpen(now.Add(left))
+		}
+		id := e.queue[0]
+		e.queue = e.queue[1:]
+		j, err := e.store.GetJob(id)
+		if err != nil {
+			e.log.Error().Err(err).Str("job", id).Msg("queued job unreadable")
+			continue
+		}
+		if j.Started.IsZero() || j.State == string(fsm.Queued) {
+			j.Started = now
+		}
+		e.launch(j)
+	}
+	return time.Time{}
+}
+
+// predictLocked is the expected duration of the next job: the mean of recent
+// upgrades, or default_job_duration before there is any.
+func (e *Engine) predictLocked(cfg Config) time.Duration {
+	if len(e.durations) == 0 {
+		return cfg.DefaultJobDuration
+	}
+	var sum time.Duration
+	for _, d := range e.durations {
+		sum += d
+	}
+	return sum / time.Duration(len(e.durations))
+}
+
+// launch starts a worker for j. e.mu is held.
+func (e *Engine) launch(j *persist.Job) {
+	w := &worker{id: j.ID, zone: j.Zone}
+	e.running[j.ID] = w
+	e.active[j.Zone] = j.ID
+	e.wg.Add(1)
+	go e.work(w, j)
+}
+
+// work drives one job on its own goroutine.
+func (e *Engine) work(w *worker, j *persist.Job) {
+	defer e.wg.Done()
+	cfg := e.config()
+	if len(j.Ladder) == 0 && j.State == string(fsm.Queued) {
+		j.Ladder = slices.Clone(cfg.Ladder)
+	}
+	r := &run{
+		e:      e,
+		job:    j,
+		t:      e.tools(j.ID),
+		cfg:    cfg,
+		log:    e.log.With().Str("zone", j.Zone).Str("job", j.ID).Logger(),
+		cancel: &w.cancel,
+		soft:   e.soft,
+	}
+	err := r.drive(e.hard)
+	if err != nil {
+		r.log.Error().Err(err).Msg("job stopped; it resumes at the next start")
+	}
+	e.mu.Lock()
+	delete(e.running, j.ID)
+	if r.job.Terminal() {
+		delete(e.active, j.Zone)
+		e.afterJobLocked(r.job)
+	}
+	e.mu.Unlock()
+	e.changed()
+	e.kick()
+}
+
+// afterJobLocked feeds window admission and the circuit breaker.
+func (e *Engine) afterJobLocked(j *persist.Job) {
+	e.log.Info().Str("zone", j.Zone).Str("job", j.ID).Str("result", j.Result).Str("rung", j.Rung).
+		Str("cause", j.Cause).Msg("job ended")
+	switch j.Result {
+	case "upgraded":
+		if !j.Started.IsZero() {
+			e.durations = append(e.durations, j.Ended.Sub(j.Started))
+			if len(e.durations) > 50 {
+				e.durations = e.durations[1:]
+			}
+		}
+		e.breaker.cause, e.breaker.n = "", 0
+	case "rolled-back", "failed":
+		if j.Withheld {
+			return // policy, not the host: never counts
+		}
+		if !unfixable(j.Cause) {
+			e.breaker.cause, e.breaker.n = "", 0
+			return
+		}
+		if j.Cause == e.breaker.cause {
+			e.breaker.n++
+		} else {
+			e.breaker.cause, e.breaker.n = j.Cause, 1
+		}
+		th := e.config().BreakerThreshold
+		if th > 0 && e.breaker.n >= th && !e.paused {
+			e.paused = true
+			e.reason = fmt.Sprintf("circuit breaker: %d jobs in a row ended %s with the same cause: %s", e.breaker.n, j.Result, j.Cause)
+			e.log.Warn().Str("cause", j.Cause).Int("jobs", e.breaker.n).Msg("circuit breaker tripped, queue paused")
+			if err := e.store.PutQueue(persist.QueueState{Paused: true, Reason: e.reason}); err != nil {
+				e.log.Error().Err(err).Msg("cannot persist queue state")
+			}
+		}
+	}
+}
+
+// unfixable reports whether a cause is one no rung can fix.
+func unfixable(cause string) bool {
+	return cause == "no-space" || cause == "zone-gone" || strings.HasPrefix(cause, "transport ")
+}

@@ -1,0 +1,227 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"zoneup/host"
+	"zoneup/persist"
+)
+
+// globalPublishers keeps the one host-wide change zoneup makes: stripping
+// the global zone's publishers to the first-ranked one (rung 2). The
+// original list is on disk before the first change; jobs that need the
+// stripped state register as holders; the last one to leave restores the
+// list exactly, and a restart restores it when no stored job needs it.
+type globalPublishers struct {
+	store persist.Store
+
+	// change is held for writing while publishers are being changed and
+	// for reading by every attach -u: no attach -u runs meanwhile.
+	change sync.RWMutex
+	// mu serialises strip/release and the record.
+	mu sync.Mutex
+}
+
+// attaching takes the read side for one attach -u.
+func (g *globalPublishers) attaching() (unlock func()) {
+	g.change.RLock()
+	return g.change.RUnlock
+}
+
+// original returns the global zone's publishers as they were before zoneup
+// changed them: the record if there is one, else the live list.
+func (g *globalPublishers) original(ctx context.Context, t host.Tools) ([]host.Publisher, error) {
+	g.mu.Lock()
+	rec, err := g.store.Global()
+	g.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if rec != nil {
+		return rec.Original, nil
+	}
+	return t.ReadPublishers(ctx, "/")
+}
+
+// firstPublisher is the global zone's first-ranked publisher as recorded.
+func (g *globalPublishers) firstPublisher(ctx context.Context, t host.Tools) (host.Publisher, bool) {
+	pubs, err := g.original(ctx, t)
+	if err != nil || len(pubs) == 0 {
+		return host.Publisher{}, false
+	}
+	return pubs[0], true
+}
+
+// strip registers job as a holder and makes sure the global zone has only
+// its first-ranked publisher. It reports false when there is nothing to
+// strip (one publisher only).
+func (g *globalPublishers) strip(ctx context.Context, t host.Tools, job string, note func(kind, text string)) (bool, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	rec, err := g.store.Global()
+	if err != nil {
+		return false, err
+	}
+	if rec == nil {
+		pubs, err := t.ReadPublishers(ctx, "/")
+		if err != nil {
+			return false, fmt.Errorf("read global publishers: %w", err)
+		}
+		if len(pubs) == 0 {
+			return false, fmt.Errorf("the global zone has no publisher")
+		}
+		rec = &persist.GlobalRecord{Original: pubs}
+	}
+	if len(rec.Original) <= 1 {
+		return false, nil
+	}
+	if !slices.Contains(rec.Holders, job) {
+		rec.Holders = append(rec.Holders, job)
+	}
+	rec.Stripped = true
+	// Recorded before the first change.
+	if err := g.store.PutGlobal(rec); err != nil {
+		return false, err
+	}
+	g.change.Lock()
+	defer g.change.Unlock()
+	live, err := t.ReadPublishers(ctx, "/")
+	if err != nil {
+		return false, err
+	}
+	first := rec.Original[0].Name
+	var extra []string
+	for _, p := range live {
+		if p.Name != first {
+			extra = append(extra, p.Name)
+		}
+	}
+	for _, name := range extra {
+		note("event", "global zone: unset-publisher "+name)
+		if err := t.UnsetPublisher(ctx, "/", name); err != nil {
+			return true, fmt.Errorf("strip global publisher %s: %w", name, err)
+		}
+	}
+	return true, nil
+}
+
+// release unregisters job; when no holder is left the original list is
+// restored and the record dropped.
+func (g *globalPublishers) release(ctx context.Context, t host.Tools, job string, note func(kind, text string)) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	rec, err := g.store.Global()
+	if err != nil || rec == nil {
+		return err
+	}
+	if i := slices.Index(rec.Holders, job); i >= 0 {
+		rec.Holders = slices.Delete(rec.Holders, i, i+1)
+		if err := g.store.PutGlobal(rec); err != nil {
+			return err
+		}
+	}
+	if len(rec.Holders) > 0 {
+		return nil
+	}
+	return g.restoreLocked(ctx, t, rec, note)
+}
+
+// reconcile runs at start: holders that are no longer active jobs are
+// dropped, and with none left the list is restored.
+func (g *globalPublishers) reconcile(ctx context.Context, t host.Tools, active map[string]bool, note func(kind, text string)) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	rec, err := g.store.Global()
+	if err != nil || rec == nil {
+		return err
+	}
+	keep := rec.Holders[:0]
+	for _, h := range rec.Holders {
+		if active[h] {
+			keep = append(keep, h)
+		}
+	}
+	rec.Holders = keep
+	if err := g.store.PutGlobal(rec); err != nil {
+		return err
+	}
+	if len(rec.Holders) > 0 {
+		return nil
+	}
+	return g.restoreLocked(ctx, t, rec, note)
+}
+
+// restoreLocked re-adds every recorded publisher that is missing, in the
+// recorded order (a new publisher goes last in the search order, so the
+// order comes back too), with --no-refresh so an unreachable or disabled
+// origin is not contacted. The record is deleted once the live list matches.
+func (g *globalPublishers) restoreLocked(ctx context.Context, t host.Tools, rec *persist.GlobalRecord, note func(kind, text string)) error {
+	if !rec.Stripped {
+		return g.store.DeleteGlobal()
+	}
+	g.change.Lock()
+	defer g.change.Unlock()
+	live, err := t.ReadPublishers(ctx, "/")
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, p := range live {
+		have[p.Name] = true
+	}
+	for _, p := range rec.Original {
+		if have[p.Name] {
+			continue
+		}
+		note("event", "global zone: restoring publisher "+p.Name)
+		if err := t.SetPublisher(ctx, "/", restoreArgs(p)); err != nil {
+			return fmt.Errorf("restore global publisher %s: %w", p.Name, err)
+		}
+	}
+	live, err = t.ReadPublishers(ctx, "/")
+	if err != nil {
+		return err
+	}
+	if !samePublishers(live, rec.Original) {
+		return fmt.Errorf("global publishers after restore differ from the record")
+	}
+	note("event", "global zone publishers restored")
+	return g.store.DeleteGlobal()
+}
+
+func restoreArgs(p host.Publisher) host.SetPublisherArgs {
+	enabled, sticky := p.Enabled, p.Sticky
+	a := host.SetPublisherArgs{
+		Name:       p.Name,
+		AddOrigins: p.Origins,
+		AddMirrors: p.Mirrors,
+		Enable:     &enabled,
+		Sticky:     &sticky,
+		SSLKey:     p.SSLKey,
+		SSLCert:    p.SSLCert,
+		NoRefresh:  true,
+	}
+	if len(p.Proxies) > 0 {
+		a.Proxy = p.Proxies[0]
+	}
+	return a
+}
+
+// samePublishers compares names, order, origins, mirrors, enabled, sticky
+// and SSL files.
+func samePublishers(a, b []host.Publisher) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Name != y.Name || x.Enabled != y.Enabled || x.Sticky != y.Sticky || x.SSLKey != y.SSLKey ||
+			x.SSLCert != y.SSLCert || !slices.Equal(x.Origins, y.Origins) || !slices.Equal(x.Mirrors, y.Mirrors) {
+			return false
+		}
+	}
+	return true
+}

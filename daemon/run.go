@@ -1,0 +1,283 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"zoneup/fsm"
+	"zoneup/host"
+	"zoneup/persist"
+)
+
+// errInterrupted: the daemon is stopping; the job stays where it is and
+// resumes at the next start.
+var errInterrupted = errors.New("interrupted by shutdown")
+
+// run drives one job. It is owned by one goroutine, the job's worker.
+type run struct {
+	e      *Engine
+	job    *persist.Job
+	m      *fsm.Machine
+	t      host.Tools
+	cfg    Config
+	log    zerolog.Logger
+	cancel *atomic.Bool // set by zoneupadm cancel; acted on at the next stage boundary
+	// soft is done when the daemon starts draining: no new stage begins.
+	soft context.Context
+}
+
+// Resume or start the job until it is terminal or the daemon drains.
+// ctx is the hard context: cancelled only when the drain grace is over,
+// which kills running tools.
+func (r *run) drive(ctx context.Context) error {
+	var err error
+	r.m, err = fsm.New(fsm.State(r.job.State), r.persistTransition)
+	if err != nil {
+		return err
+	}
+	r.interruptOpenStep()
+	for !fsm.Terminal(r.m.Current()) {
+		if r.soft.Err() != nil {
+			return nil // stage boundary: leave the rest for the next start
+		}
+		if r.cancel.Load() && !r.job.CancelRequested {
+			r.job.CancelRequested = true
+			r.note("event", "cancel requested")
+			if err := r.save(); err != nil {
+				return err
+			}
+		}
+		var ev fsm.Event
+		if r.job.CancelRequested {
+			ev, err = r.cancelStep(ctx)
+		} else {
+			ev, err = r.stage(ctx)
+		}
+		if errors.Is(err, errInterrupted) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := r.m.Fire(ctx, ev); err != nil {
+			return fmt.Errorf("job %s: %w", r.job.ID, err)
+		}
+	}
+	return nil
+}
+
+// stage runs the work of the current state and returns the event it chose.
+func (r *run) stage(ctx context.Context) (fsm.Event, error) {
+	switch r.m.Current() {
+	case fsm.Queued:
+		return fsm.EvStart, nil
+	case fsm.Preflight:
+		return r.preflight(ctx)
+	case fsm.Halt:
+		return r.halt(ctx)
+	case fsm.Snapshot:
+		return r.snapshot(ctx)
+	case fsm.Detach:
+		return r.detach(ctx)
+	case fsm.Attach:
+		return r.attach(ctx)
+	case fsm.Remediate:
+		return r.remediate(ctx)
+	case fsm.Boot:
+		return r.boot(ctx)
+	case fsm.Verify:
+		return r.verify(ctx)
+	case fsm.Rollback:
+		return r.rollback(ctx)
+	}
+	return "", fmt.Errorf("job %s: no stage for state %q", r.job.ID, r.m.Current())
+}
+
+// persistTransition is the machine's write-ahead hook: the new state (and
+// everything the stage recorded on the job) reaches the disk before the
+// machine moves.
+func (r *run) persistTransition(from, to fsm.State, ev fsm.Event) error {
+	prev := r.job.State
+	r.job.State = string(to)
+	now := r.e.now()
+	if fsm.Terminal(to) {
+		r.job.Result = resultOf(to)
+		r.job.Ended = now
+		r.job.Pending = ""
+	}
+	if err := r.save(); err != nil {
+		r.job.State = prev
+		return err
+	}
+	r.log.Info().Str("from", string(from)).Str("to", string(to)).Str("event", string(ev)).Msg("transition")
+	r.note("event", fmt.Sprintf("%s -> %s", from, to))
+	return nil
+}
+
+func resultOf(s fsm.State) string {
+	switch s {
+	case fsm.Done:
+		return "upgraded"
+	case fsm.Blocked:
+		return "blocked"
+	case fsm.RolledBack:
+		return "rolled-back"
+	case fsm.Failed:
+		return "failed"
+	case fsm.Cancelled:
+		return "cancelled"
+	}
+	return ""
+}
+
+// save writes the whole job record (one fsync'd transaction).
+func (r *run) save() error {
+	if err := r.e.store.PutJob(r.job); err != nil {
+		r.log.Error().Err(err).Msg("cannot persist job")
+		return fmt.Errorf("persist job %s: %w", r.job.ID, err)
+	}
+	r.e.changed()
+	return nil
+}
+
+// note appends a line to the job's log.
+func (r *run) note(kind, text string) {
+	if err := r.e.store.AppendLog(r.job.ID, persist.LogEntry{Time: r.e.now(), Kind: kind, Text: text}); err != nil {
+		r.log.Warn().Err(err).Msg("cannot append to job log")
+	}
+	r.e.changed()
+}
+
+// begin opens a history step and persists it before the side effect.
+func (r *run) begin(stage, rung string) error {
+	r.job.History = append(r.job.History, persist.Step{Stage: stage, Rung: rung, Started: r.e.now()})
+	return r.save()
+}
+
+// end closes the open history step and persists it after the side effect.
+func (r *run) end(outcome string, err error) error {
+	if n := len(r.job.History); n > 0 && r.job.History[n-1].Ended.IsZero() {
+		s := &r.job.History[n-1]
+		s.Ended = r.e.now()
+		s.Outcome = outcome
+		if err != nil {
+			s.Error = oneLine(err.Error())
+		}
+	}
+	return r.save()
+}
+
+// skip records a step that did nothing.
+func (r *run) skip(stage, rung, why string) error {
+	now := r.e.now()
+	r.job.History = append(r.job.History, persist.Step{Stage: stage, Rung: rung, Started: now, Ended: now, Outcome: "skipped", Error: why})
+	r.note("event", fmt.Sprintf("%s %s skipped: %s", stage, rung, why))
+	return r.save()
+}
+
+// interruptOpenStep marks a step left open by a crash as interrupted; the
+// stage is then run again from its first look at the host.
+func (r *run) interruptOpenStep() {
+	if n := len(r.job.History); n > 0 && r.job.History[n-1].Ended.IsZero() {
+		s := &r.job.History[n-1]
+		s.Ended = r.e.now()
+		s.Outcome = "interrupted"
+		r.note("event", fmt.Sprintf("resuming: %s %s was interrupted", s.Stage, s.Rung))
+		_ = r.save()
+	}
+}
+
+// warn records a warning on the job.
+func (r *run) warn(text string) {
+	text = oneLine(text)
+	if !slices.Contains(r.job.Warnings, text) {
+		r.job.Warnings = append(r.job.Warnings, text)
+	}
+	r.note("event", "warning: "+text)
+}
+
+// setFailure records the error and cause that end the job.
+func (r *run) setFailure(cause string, err error) {
+	if err != nil {
+		r.job.Error = oneLine(err.Error())
+	}
+	if cause != "" {
+		r.job.Cause = cause
+	}
+}
+
+// retry runs op and repeats it with backoff while it fails transiently
+// (image locked, another zoneadm on the zone). A shutdown ends the wait.
+func (r *run) retry(ctx context.Context, what string, op func() error) error {
+	wait := r.cfg.RetryBackoff
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil || !errors.Is(err, host.ErrTransient) || attempt > r.cfg.Retries {
+			return err
+		}
+		r.note("event", fmt.Sprintf("%s: transient failure (attempt %d), retrying in %s: %s", what, attempt, wait, oneLine(err.Error())))
+		select {
+		case <-time.After(wait):
+		case <-r.soft.Done():
+			return errInterrupted
+		case <-ctx.Done():
+			return errInterrupted
+		}
+		wait *= 2
+	}
+}
+
+// zone reads the zone's current line from zoneadm.
+func (r *run) zone(ctx context.Context) (host.Zone, error) {
+	return r.t.Zone(ctx, r.job.Zone)
+}
+
+// root is the zone root.
+func (r *run) root() string { return r.job.Zonepath + "/root" }
+
+// snapName is the job's snapshot name on the zonepath dataset.
+func (r *run) snapName() string { return r.job.Dataset + "@zoneup-" + r.job.ID }
+
+// ensureMounted makes sure the active zone BE is mounted on the zone root
+// (SPEC 2: the root is a package image only then).
+func (r *run) ensureMounted(ctx context.Context) error {
+	m, ok, err := r.t.MountedAt(ctx, r.root())
+	if err != nil {
+		return err
+	}
+	if ok {
+		if m.FSType == "zfs" && m.Special != r.job.ZBE {
+			return fmt.Errorf("%s is mounted on %s, not the zone BE %s", m.Special, r.root(), r.job.ZBE)
+		}
+		return nil
+	}
+	r.note("event", "mounting "+r.job.ZBE+" on "+r.root())
+	return r.t.MountZFS(ctx, r.job.ZBE, r.root())
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		// Keep the most telling line: the last non-empty one is usually
+		// the tool's own message.
+		lines := strings.Split(s, "\n")
+		var keep []string
+		for _, l := range lines {
+			if l = strings.TrimSpace(l); l != "" {
+				keep = append(keep, l)
+			}
+		}
+		s = strings.Join(keep, "; ")
+	}
+	if len(s) > 400 {
+		s = s[:400] + "..."
+	}
+	return s
+}

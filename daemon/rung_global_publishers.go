@@ -1,0 +1,42 @@
+package daemon
+
+import "context"
+
+// rungGlobalPublishers (rung 2) strips the global zone to its first-ranked
+// publisher: on Solaris 11 Express attach -u resolves against the global
+// zone's publishers, disabled ones included. The original list is recorded
+// before the first change and restored as soon as no job needs the strip.
+func (r *run) rungGlobalPublishers(ctx context.Context) (bool, error) {
+	applied := false
+	err := r.step(RungGlobalPublishers, func() error {
+		if !r.job.GZHolder {
+			r.job.GZHolder = true
+			if err := r.save(); err != nil {
+				return err
+			}
+		}
+		var err error
+		applied, err = r.e.gz.strip(ctx, r.t, r.job.ID, r.note)
+		return err
+	})
+	if err == nil && !applied {
+		// Only one publisher: nothing to strip, nothing to hold.
+		r.releaseGlobal(ctx)
+		r.job.History[len(r.job.History)-1].Outcome = "skipped"
+		return false, r.save()
+	}
+	return applied, err
+}
+
+// releaseGlobal tells the publisher keeper that this job's ladder is over.
+// The last holder restores the original list before it goes on.
+func (r *run) releaseGlobal(ctx context.Context) {
+	if !r.job.GZHolder {
+		return
+	}
+	if err := r.e.gz.release(ctx, r.t, r.job.ID, r.note); err != nil {
+		r.warn("global zone publishers not restored yet (retried at the next job end and at restart): " + err.Error())
+	}
+	r.job.GZHolder = false
+	_ = r.save()
+}

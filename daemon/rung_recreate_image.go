@@ -1,0 +1,91 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"zoneup/host"
+)
+
+// rungRecreateImage (rung 7, destructive, last resort) re-creates the
+// package image over the zone root: IPS has no --force, and when the solver
+// finds no solution nothing else helps. The files stay; the package
+// metadata starts from scratch, so after the attach the configuration is
+// restored from the snapshot (restoreConfig). Each call is recorded done and
+// never repeated.
+func (r *run) rungRecreateImage(ctx context.Context) (bool, error) {
+	pub, origin, err := r.recreateOrigin(ctx)
+	if err != nil {
+		return false, err
+	}
+	err = r.step(RungRecreateImage, func() error {
+		if !r.job.Done["image-create"] {
+			if r.job.Pending == "image-create" && r.imageRecreated(ctx) {
+				r.note("event", "image-create had completed before the restart")
+			} else {
+				r.job.Pending = "image-create"
+				if err := r.save(); err != nil {
+					return err
+				}
+				r.note("event", fmt.Sprintf("zone image: image-create -f -z -p %s=%s", pub, origin))
+				if err := r.t.ImageCreate(ctx, r.root(), pub, origin); err != nil {
+					return fmt.Errorf("image-create: %w", err)
+				}
+			}
+			r.job.Pending = ""
+			r.markDone("image-create")
+			if err := r.save(); err != nil {
+				return err
+			}
+		}
+		if !r.job.Done["install-library"] {
+			r.job.Pending = "install-library"
+			if err := r.save(); err != nil {
+				return err
+			}
+			// Installing a package again is harmless (exit 4, nothing to do).
+			if _, err := r.t.Install(ctx, r.root(), "system/library"); err != nil {
+				return fmt.Errorf("install system/library: %w", err)
+			}
+			r.job.Pending = ""
+			r.markDone("install-library")
+			return r.save()
+		}
+		return nil
+	})
+	return true, err
+}
+
+// imageRecreated tells whether an interrupted image-create took effect: a
+// re-created image has no entire and only the one publisher it was made with.
+func (r *run) imageRecreated(ctx context.Context) bool {
+	_, err := r.t.EntireVersion(ctx, r.root())
+	if !errors.Is(err, host.ErrNotFound) {
+		return false
+	}
+	pubs, err := r.t.Publishers(ctx, r.root())
+	if err != nil {
+		return false
+	}
+	names := map[string]bool{}
+	for _, p := range pubs {
+		names[p.Name] = true
+	}
+	return len(names) == 1
+}
+
+// recreateOrigin is recreate_origin, or the global zone's first-ranked
+// publisher as recorded.
+func (r *run) recreateOrigin(ctx context.Context) (string, string, error) {
+	if r.cfg.RecreateOrigin != "" {
+		pub, origin, _ := strings.Cut(r.cfg.RecreateOrigin, "=")
+		return pub, origin, nil
+	}
+	first, ok := r.e.gz.firstPublisher(ctx, r.t)
+	if !ok || len(first.Origins) == 0 {
+		return "", "", errors.New("no origin to re-create the image from (set recreate_origin)")
+	}
+	return first.Name, first.Origins[0], nil
+}

@@ -1,0 +1,126 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"zoneup/host"
+)
+
+// rungRemoveConflicts (rung 6, destructive) removes the packages whose odd
+// or obsolete dependencies stop the solver (Apache, PHP, PostgreSQL, Sun
+// Studio), in one non-recursive uninstall. Never -r: it follows dependents
+// and can empty the root. The set is recorded before the call; on resume
+// only what is still installed is removed, so a completed uninstall is
+// never repeated.
+func (r *run) rungRemoveConflicts(ctx context.Context) (bool, error) {
+	if r.job.Done["uninstall"] {
+		return false, r.skip("remediate", RungRemoveConflicts, "conflicting packages already removed")
+	}
+	pkgs, err := r.t.List(ctx, r.root())
+	if err != nil && !errors.Is(err, host.ErrNotFound) {
+		return false, err
+	}
+	var match []string
+	for _, p := range pkgs {
+		if matchAny(r.cfg.ConflictPackages, p.Stem) {
+			match = append(match, p.Stem)
+		}
+	}
+	if r.job.Pending == "uninstall" {
+		// A crash during the uninstall: whatever of the recorded set is
+		// still installed is removed now; nothing left means it completed.
+		match = slices.DeleteFunc(slices.Clone(r.job.PendingPackages), func(s string) bool {
+			return !slices.ContainsFunc(pkgs, func(p host.Package) bool { return p.Stem == s })
+		})
+	}
+	if len(match) == 0 {
+		if r.job.Pending == "uninstall" {
+			return true, r.uninstallDone()
+		}
+		return false, r.skip("remediate", RungRemoveConflicts, "no installed package matches "+strings.Join(r.cfg.ConflictPackages, ","))
+	}
+	err = r.step(RungRemoveConflicts, func() error {
+		if r.job.Pending != "uninstall" {
+			r.job.Pending = "uninstall"
+			r.job.PendingPackages = match
+			if err := r.save(); err != nil {
+				return err
+			}
+		}
+		r.note("event", "zone image: uninstall "+strings.Join(match, " "))
+		if _, err := r.t.Uninstall(ctx, r.root(), match...); err != nil {
+			return fmt.Errorf("uninstall: %w", err)
+		}
+		return r.uninstallDone()
+	})
+	return true, err
+}
+
+func (r *run) uninstallDone() error {
+	for _, s := range r.job.PendingPackages {
+		if !slices.Contains(r.job.RemovedPackages, s) {
+			r.job.RemovedPackages = append(r.job.RemovedPackages, s)
+		}
+	}
+	r.job.Pending, r.job.PendingPackages = "", nil
+	r.markDone("uninstall")
+	return r.save()
+}
+
+func (r *run) markDone(what string) {
+	if r.job.Done == nil {
+		r.job.Done = map[string]bool{}
+	}
+	r.job.Done[what] = true
+}
+
+// matchAny matches a package stem against case-insensitive globs in which *
+// also crosses '/'; a glob matches the whole stem or its last component.
+func matchAny(globs []string, stem string) bool {
+	stem = strings.ToLower(stem)
+	last := path.Base(stem)
+	for _, g := range globs {
+		g = strings.ToLower(g)
+		if globMatch(g, stem) || globMatch(g, last) {
+			return true
+		}
+	}
+	return false
+}
+
+// globMatch: * matches any run of characters (including /), ? one
+// character, [...] a class as in path.Match.
+func globMatch(pattern, s string) bool {
+	if pattern == "" {
+		return s == ""
+	}
+	if pattern[0] == '*' {
+		for i := 0; i <= len(s); i++ {
+			if globMatch(pattern[1:], s[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+	if s == "" {
+		return false
+	}
+	// One literal, ? or class: let path.Match judge the first element.
+	n := 1
+	if pattern[0] == '[' {
+		if j := strings.IndexByte(pattern, ']'); j > 0 {
+			n = j + 1
+		}
+	} else if pattern[0] == '\\' && len(pattern) > 1 {
+		n = 2
+	}
+	if ok, err := path.Match(pattern[:n], s[:1]); err != nil || !ok {
+		return false
+	}
+	return globMatch(pattern[n:], s[1:])
+}

@@ -1,0 +1,52 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"zoneup/host"
+)
+
+// rungStepRelease (rung 4) steps through intermediate releases: a jump such
+// as snv_111 to snv_151 cannot be solved in one go, but 111 to 134 and then
+// 134 to 151 can. Every configured stone strictly between the zone's entire
+// and the global zone's is installed, in order.
+func (r *run) rungStepRelease(ctx context.Context) (bool, error) {
+	zv, err := r.t.EntireVersion(ctx, r.root())
+	if errors.Is(err, host.ErrNotFound) {
+		return false, r.skip("remediate", RungStepRelease, "the zone has no entire incorporation")
+	}
+	if err != nil {
+		return false, err
+	}
+	gv, err := r.t.EntireVersion(ctx, "/")
+	if errors.Is(err, host.ErrNotFound) {
+		return false, r.skip("remediate", RungStepRelease, "the global zone has no entire incorporation")
+	}
+	if err != nil {
+		return false, err
+	}
+	var due []Stone
+	for _, s := range r.cfg.StepReleases {
+		if host.CompareVersions(zv, s.Version) < 0 && host.CompareVersions(s.Version, gv) < 0 {
+			due = append(due, s)
+		}
+	}
+	if len(due) == 0 {
+		return false, r.skip("remediate", RungStepRelease, fmt.Sprintf("no stepping stone between entire@%s and entire@%s", zv, gv))
+	}
+	err = r.step(RungStepRelease, func() error {
+		for _, s := range due {
+			r.note("event", fmt.Sprintf("zone image: stepping to entire@%s from %s", s.Version, s.Origin))
+			if err := r.t.SetPublisher(ctx, r.root(), host.SetPublisherArgs{Name: s.Publisher, Preferred: true, SetOrigin: s.Origin}); err != nil {
+				return fmt.Errorf("set-publisher %s: %w", s.Publisher, err)
+			}
+			if _, err := r.t.Install(ctx, r.root(), "entire@"+s.Version); err != nil {
+				return fmt.Errorf("install entire@%s: %w", s.Version, err)
+			}
+		}
+		return nil
+	})
+	return true, err
+}

@@ -1,0 +1,148 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"zoneup/fsm"
+	"zoneup/host"
+)
+
+// rungAt gives the rung whose attach -u is due at index i of
+// [attach-update, ladder...].
+func (r *run) rungAt(i int) string {
+	if i <= 0 || i > len(r.job.Ladder) {
+		return RungAttachUpdate
+	}
+	return r.job.Ladder[i-1]
+}
+
+// attach runs zoneadm attach -u after the current rung. Success ends the
+// ladder; an unfixable failure goes straight to rollback; anything else
+// climbs to the next rung.
+func (r *run) attach(ctx context.Context) (fsm.Event, error) {
+	rung := r.rungAt(r.job.RungIndex)
+	if err := r.begin("attach", rung); err != nil {
+		return "", err
+	}
+	z, err := r.zone(ctx)
+	if errors.Is(err, host.ErrNoSuchZone) {
+		return r.attachRollback("zone-gone", fmt.Errorf("zone %s vanished", r.job.Zone))
+	}
+	if err != nil {
+		return r.attachRollback("", err)
+	}
+	if r.job.Pending == "attach" && (z.State == host.StateInstalled || z.State == host.StateRunning) {
+		// The attach of an earlier run completed before the crash.
+		r.note("event", "attach -u had completed before the restart")
+		return r.attached(ctx, rung)
+	}
+	if z.State != host.StateConfigured {
+		return r.attachRollback("", fmt.Errorf("zone %s is %s, expected configured (detached)", r.job.Zone, z.State))
+	}
+	if err := r.ensureMounted(ctx); err != nil {
+		return r.attachRollback("", fmt.Errorf("zone root: %w", err))
+	}
+	r.job.Pending = "attach"
+	if err := r.save(); err != nil {
+		return "", err
+	}
+	var res host.AttachResult
+	err = r.retry(ctx, "attach -u", func() error {
+		// No attach -u while the global zone's publishers are changing.
+		unlock := r.e.gz.attaching()
+		defer unlock()
+		var err error
+		res, err = r.t.AttachUpdate(ctx, r.job.Zone)
+		if res.Log != "" {
+			r.note("attach-log", res.Log)
+		}
+		return err
+	})
+	if errorsIsInterrupted(err) {
+		return "", err
+	}
+	r.job.Pending = ""
+	if err == nil {
+		return r.attached(ctx, rung)
+	}
+	return r.attachFailed(ctx, rung, res, err)
+}
+
+// attached: the zone is upgraded. The global publishers are no longer
+// needed by this job; a recreated image gets its configuration back.
+func (r *run) attached(ctx context.Context, rung string) (fsm.Event, error) {
+	r.job.Pending = ""
+	r.job.Rung = rung
+	if err := r.end("ok", nil); err != nil {
+		return "", err
+	}
+	r.releaseGlobal(ctx)
+	if rung == RungRecreateImage && !r.job.Done["restore"] {
+		if err := r.restoreConfig(ctx); err != nil {
+			if errorsIsInterrupted(err) {
+				return "", err
+			}
+			r.warn("restore from the snapshot incomplete: " + err.Error())
+		}
+	}
+	if r.job.NoBoot || !r.cfg.BootAfter {
+		return fsm.EvFinish, nil
+	}
+	return fsm.EvBoot, nil
+}
+
+// attachFailed decides between rollback and the next rung.
+func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResult, err error) (fsm.Event, error) {
+	f := res.Failure
+	why := err
+	if f.Line != "" {
+		why = fmt.Errorf("attach -u after %s: %s: %s", rung, f.Kind, f.Line)
+	}
+	if errors.Is(err, host.ErrNoSuchZone) {
+		return r.attachRollback("zone-gone", why)
+	}
+	switch f.Kind {
+	case host.FailNoSpace:
+		return r.attachRollback("no-space", why)
+	case host.FailTransport:
+		if first, ok := r.e.gz.firstPublisher(ctx, r.t); ok && belongsTo(f.URL, first) {
+			return r.attachRollback("transport "+f.URL, fmt.Errorf("%w (the global zone's first-ranked publisher %s cannot be reached)", why, first.Name))
+		}
+	}
+	r.job.Error = oneLine(why.Error())
+	if err := r.end("failed", why); err != nil {
+		return "", err
+	}
+	if r.job.RungIndex >= len(r.job.Ladder) {
+		r.releaseGlobal(ctx)
+		r.setFailure("", fmt.Errorf("not rescued within policy: %s", oneLine(why.Error())))
+		return fsm.EvRollback, nil
+	}
+	r.job.RungIndex++
+	return fsm.EvRemediate, nil
+}
+
+func (r *run) attachRollback(cause string, err error) (fsm.Event, error) {
+	r.setFailure(cause, err)
+	if err := r.end("failed", err); err != nil {
+		return "", err
+	}
+	return fsm.EvRollback, nil
+}
+
+// belongsTo reports whether url is served by one of the publisher's origins
+// or mirrors.
+func belongsTo(url string, p host.Publisher) bool {
+	if url == "" {
+		return false
+	}
+	for _, u := range append(append([]string{}, p.Origins...), p.Mirrors...) {
+		if strings.HasPrefix(strings.TrimSuffix(url, "/"), strings.TrimSuffix(u, "/")) {
+			return true
+		}
+	}
+	return false
+}

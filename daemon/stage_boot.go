@@ -1,0 +1,36 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+
+	"zoneup/fsm"
+	"zoneup/host"
+)
+
+// boot boots the upgraded zone (whatever its state before the job). A boot
+// that fails sends the job to rollback.
+func (r *run) boot(ctx context.Context) (fsm.Event, error) {
+	if err := r.begin("boot", ""); err != nil {
+		return "", err
+	}
+	z, err := r.zone(ctx)
+	if err == nil && z.State != host.StateRunning {
+		err = r.retry(ctx, "boot", func() error { return r.t.Boot(ctx, r.job.Zone) })
+	}
+	if errorsIsInterrupted(err) {
+		return "", err
+	}
+	if err != nil {
+		err = fmt.Errorf("boot: %w", err)
+		r.setFailure("boot", err)
+		if err := r.end("failed", err); err != nil {
+			return "", err
+		}
+		return fsm.EvRollback, nil
+	}
+	if err := r.end("ok", nil); err != nil {
+		return "", err
+	}
+	return fsm.EvVerify, nil
+}

@@ -1,0 +1,54 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+
+	"zoneup/fsm"
+	"zoneup/host"
+)
+
+// detach detaches an installed zone (the ipkg brand then mounts its zone BE
+// on the zone root). A zone already detached is left as it is; one the
+// zones service autobooted after a reboot is halted again first.
+func (r *run) detach(ctx context.Context) (fsm.Event, error) {
+	if err := r.begin("detach", ""); err != nil {
+		return "", err
+	}
+	rollback := func(cause string, err error) (fsm.Event, error) {
+		r.setFailure(cause, err)
+		if err := r.end("failed", err); err != nil {
+			return "", err
+		}
+		return fsm.EvRollback, nil
+	}
+	if err := r.ensureHalted(ctx); err != nil {
+		if errorsIsInterrupted(err) {
+			return "", err
+		}
+		return rollback("", err)
+	}
+	z, err := r.zone(ctx)
+	if err != nil {
+		return rollback("zone-gone", err)
+	}
+	switch z.State {
+	case host.StateConfigured:
+		r.note("event", r.job.Zone+" is detached already")
+	case host.StateInstalled:
+		err := r.retry(ctx, "detach", func() error { return r.t.Detach(ctx, r.job.Zone) })
+		if errorsIsInterrupted(err) {
+			return "", err
+		}
+		if err != nil {
+			return rollback("", fmt.Errorf("detach: %w", err))
+		}
+	default:
+		return rollback("", fmt.Errorf("zone %s is %s, cannot detach", r.job.Zone, z.State))
+	}
+	if err := r.end("ok", nil); err != nil {
+		return "", err
+	}
+	r.job.RungIndex = 0
+	return fsm.EvAttach, nil
+}

@@ -1,0 +1,74 @@
+package daemon
+
+import (
+	"context"
+
+	"zoneup/fsm"
+	"zoneup/host"
+)
+
+// halt stops a running zone. On resume it looks first: a zone already
+// halted is not halted again.
+func (r *run) halt(ctx context.Context) (fsm.Event, error) {
+	if err := r.begin("halt", ""); err != nil {
+		return "", err
+	}
+	err := r.ensureHalted(ctx)
+	if errorsIsInterrupted(err) {
+		return "", err
+	}
+	if err != nil {
+		// Nothing has changed yet: refuse, and boot the zone again if the
+		// halt got half way.
+		r.setFailure("", err)
+		r.job.BlockPending = true
+		if err := r.end("failed", err); err != nil {
+			return "", err
+		}
+		return r.unblock(ctx)
+	}
+	if err := r.end("ok", nil); err != nil {
+		return "", err
+	}
+	return fsm.EvSnapshot, nil
+}
+
+// ensureHalted halts the zone if it runs (also a zone that the zones
+// service autobooted after a host reboot while its job was mid-way).
+func (r *run) ensureHalted(ctx context.Context) error {
+	z, err := r.zone(ctx)
+	if err != nil {
+		return err
+	}
+	if z.State != host.StateRunning && z.State != host.StateReady {
+		return nil
+	}
+	r.note("event", "halting "+r.job.Zone+" (it is "+z.State+")")
+	return r.retry(ctx, "halt", func() error { return r.t.Halt(ctx, r.job.Zone) })
+}
+
+// unblock ends a job refused after the zone was halted: the zone is booted
+// again if it was running before the job, then the job is blocked.
+func (r *run) unblock(ctx context.Context) (fsm.Event, error) {
+	if err := r.bootIfWasRunning(ctx); err != nil {
+		r.warn("could not boot the zone again: " + err.Error())
+	}
+	return fsm.EvBlock, nil
+}
+
+// bootIfWasRunning boots the zone if it ran before the job and is installed
+// but not running now.
+func (r *run) bootIfWasRunning(ctx context.Context) error {
+	if r.job.PriorState != host.StateRunning {
+		return nil
+	}
+	z, err := r.zone(ctx)
+	if err != nil {
+		return err
+	}
+	if z.State != host.StateInstalled {
+		return nil
+	}
+	r.note("event", "booting "+r.job.Zone+" again: it was running before the job")
+	return r.retry(ctx, "boot", func() error { return r.t.Boot(ctx, r.job.Zone) })
+}

@@ -1,0 +1,117 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"zoneup/fsm"
+	"zoneup/host"
+)
+
+// preflight only reads: it refuses (blocked) what cannot be upgraded safely
+// and records the facts the later stages and a rollback rely on.
+func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
+	if err := r.begin("preflight", ""); err != nil {
+		return "", err
+	}
+	block := func(cause string, err error) (fsm.Event, error) {
+		r.setFailure(cause, err)
+		if err := r.end("failed", err); err != nil {
+			return "", err
+		}
+		return fsm.EvBlock, nil
+	}
+	z, err := r.zone(ctx)
+	if errors.Is(err, host.ErrNoSuchZone) {
+		return block("zone-gone", fmt.Errorf("zone %s is not configured on this host", r.job.Zone))
+	}
+	if err != nil {
+		return block("", fmt.Errorf("zoneadm: %w", err))
+	}
+	if err := host.ValidZoneName(z.Name); err != nil {
+		return block("", err)
+	}
+	switch z.State {
+	case host.StateInstalled, host.StateRunning, host.StateConfigured:
+	default:
+		return block("", fmt.Errorf("zone %s is %s; only installed, running or configured (detached) zones are upgraded", z.Name, z.State))
+	}
+	ds, err := r.t.DatasetAt(ctx, z.Zonepath)
+	if errors.Is(err, host.ErrNotFound) {
+		return block("", fmt.Errorf("zonepath %s is not a ZFS dataset", z.Zonepath))
+	}
+	if err != nil {
+		return block("", err)
+	}
+	zbe, err := r.activeZBE(ctx, z, ds)
+	if err != nil {
+		return block("", fmt.Errorf("active zone BE: %w", err))
+	}
+	used, err := r.t.GetNumber(ctx, zbe, "used")
+	if err != nil {
+		return block("", err)
+	}
+	avail, err := r.t.GetNumber(ctx, ds, "available")
+	if err != nil {
+		return block("", err)
+	}
+	if avail < used {
+		return block("no-space", fmt.Errorf("no space: %s has %s available, the zone BE %s uses %s", ds, bytesIEC(avail), zbe, bytesIEC(used)))
+	}
+	r.job.Zonepath, r.job.Dataset, r.job.ZBE = z.Zonepath, ds, zbe
+	exists, err := r.t.SnapshotExists(ctx, r.snapName())
+	if err != nil {
+		return block("", err)
+	}
+	if exists && !r.job.SnapshotTaken {
+		return block("", fmt.Errorf("snapshot %s exists but this job did not take it", r.snapName()))
+	}
+	r.job.PriorState = z.State
+	if err := r.end("ok", nil); err != nil {
+		return "", err
+	}
+	if z.State == host.StateRunning {
+		return fsm.EvHalt, nil
+	}
+	return fsm.EvSnapshot, nil
+}
+
+// activeZBE finds the zone BE in use. A detached zone normally has it
+// mounted on its root (reference 3.4 step 5); one whose root is not mounted
+// (after a reboot, or after zoneup rolled it back) is found by the libbe
+// properties like an installed one (reference 3.2).
+func (r *run) activeZBE(ctx context.Context, z host.Zone, ds string) (string, error) {
+	zbe, err := r.t.ActiveZBE(ctx, z, ds)
+	if err == nil || z.State != host.StateConfigured {
+		return zbe, err
+	}
+	bes, err2 := r.t.ListBEs(ctx)
+	if err2 != nil {
+		return "", err
+	}
+	uuid, ok := host.ActiveBEUUID(bes)
+	if !ok {
+		return "", errors.New("unable to determine global zone boot environment")
+	}
+	rows, err2 := r.t.ZoneBEs(ctx, ds)
+	if err2 != nil {
+		return "", err
+	}
+	return host.PickActiveZBE(rows, ds, uuid)
+}
+
+// bytesIEC prints a byte count for people (1.5G).
+func bytesIEC(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%dB", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/float64(div)), ".0") + string("KMGTPE"[exp])
+}

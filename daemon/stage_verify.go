@@ -1,0 +1,58 @@
+package daemon
+
+import (
+	"context"
+	"time"
+
+	"zoneup/fsm"
+)
+
+// MultiUserServer is the milestone an upgraded zone must reach.
+const MultiUserServer = "svc:/milestone/multi-user-server:default"
+
+// verify waits for the zone's multi-user-server milestone, then asks
+// svcs -x. Whatever it finds becomes a warning, never a rollback: the zone
+// is upgraded and running, and a person decides.
+func (r *run) verify(ctx context.Context) (fsm.Event, error) {
+	if err := r.begin("verify", ""); err != nil {
+		return "", err
+	}
+	deadline := r.e.now().Add(r.cfg.VerifyTimeout)
+	wait := 50 * time.Millisecond
+	var state string
+	var lastErr error
+	for {
+		state, lastErr = r.t.SvcState(ctx, r.job.Zone, MultiUserServer)
+		if lastErr == nil && state == "online" {
+			break
+		}
+		if !r.e.now().Add(wait).Before(deadline) {
+			break
+		}
+		select {
+		case <-time.After(wait):
+		case <-r.soft.Done():
+			return "", errInterrupted
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+	switch {
+	case lastErr != nil:
+		r.warn("verify: zlogin: " + lastErr.Error())
+	case state != "online":
+		r.warn("verify: " + MultiUserServer + " is " + state + " after " + r.cfg.VerifyTimeout.String())
+	}
+	if lastErr == nil {
+		out, err := r.t.SvcsX(ctx, r.job.Zone)
+		switch {
+		case err != nil:
+			r.warn("verify: zlogin svcs -x: " + err.Error())
+		case out != "":
+			r.warn("svcs -x in the zone: " + out)
+		}
+	}
+	if err := r.end("ok", nil); err != nil {
+		return "", err
+	}
+	return fsm.EvFinish, nil
+}

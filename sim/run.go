@@ -1,0 +1,264 @@
+package sim
+
+import (
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Tools are the names zonesim answers to when run through a link.
+var Tools = []string{"zoneadm", "zfs", "pkg", "beadm", "zlogin", "svcs", "svcprop", "mount", "umount"}
+
+// Main is the multi-call entry point: args[0]'s base name picks a tool,
+// otherwise args[1] is a zonesim command (or a tool name). It returns the
+// exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	name := filepath.Base(args[0])
+	if slices.Contains(Tools, name) {
+		return runTool(name, args[1:], stdout, stderr)
+	}
+	if len(args) > 1 && slices.Contains(Tools, args[1]) {
+		return runTool(args[1], args[2:], stdout, stderr)
+	}
+	return command(args[1:], stdout, stderr)
+}
+
+// Simulated durations, in seconds of host time.
+const (
+	durReadOnly     = 0.2
+	durAttachUpdate = 300
+	durAttachFail   = 60
+	durAttachPlain  = 30
+	durDetach       = 5
+	durHalt         = 10
+	durBoot         = 20
+	durSnapshot     = 1.5
+	durRollback     = 1.5
+	durDestroy      = 1
+	durImageUpdate  = 120
+	durUninstall    = 60
+	durImageCreate  = 30
+	durInstall      = 90
+	durPublisher    = 2
+	durNothingToDo  = 3
+	durSolverFail   = 10
+	durMount        = 0.3
+	// milestoneDelay is how long after boot the multi-user-server
+	// milestone comes online.
+	milestoneDelay = 15
+)
+
+// call is one run of a tool: the start record is written, then the tool
+// decides under the lock, waits its simulated time outside it, and applies
+// its change under the lock again together with the end record.
+type call struct {
+	tool    string
+	args    []string
+	st      *store
+	world   string
+	seq     int
+	began   time.Time
+	speed   float64
+	out     io.Writer
+	errw    io.Writer
+	crashAt string
+	waited  bool
+	ended   bool
+	pid     int
+	pstart  uint64
+}
+
+func runTool(tool string, args []string, stdout, stderr io.Writer) int {
+	dir := os.Getenv("ZONESIM_WORLD")
+	if dir == "" {
+		fmt.Fprintf(stderr, "%s: ZONESIM_WORLD is not set (it names the zonesim world folder)\n", tool)
+		return 1
+	}
+	st, err := openStore(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: ZONESIM_WORLD: %v\n", tool, err)
+		return 1
+	}
+	defer st.close()
+	c := &call{tool: tool, args: args, st: st, world: st.dir, began: time.Now(), speed: speed(), out: stdout, errw: stderr}
+	c.pid, c.pstart = self()
+	if err := c.startRecord(); err != nil {
+		fmt.Fprintf(stderr, "%s: zonesim: %v\n", tool, err)
+		return 1
+	}
+	defer unregister(c.world)
+	var code int
+	switch tool {
+	case "zoneadm":
+		code = c.zoneadm()
+	case "zfs":
+		code = c.zfs()
+	case "pkg":
+		code = c.pkg()
+	case "beadm":
+		code = c.beadm()
+	case "zlogin":
+		code = c.zlogin()
+	case "svcs":
+		code = c.svcs()
+	case "svcprop":
+		code = c.svcprop()
+	case "mount":
+		code = c.mount()
+	case "umount":
+		code = c.umount()
+	}
+	if !c.waited {
+		c.wait(c.dur(durReadOnly, ""))
+	}
+	if !c.ended {
+		c.end(false, func(*world) int { return code })
+	}
+	return code
+}
+
+func speed() float64 {
+	s, err := strconv.ParseFloat(os.Getenv("ZONESIM_SPEED"), 64)
+	if err != nil || s <= 0 {
+		return 1
+	}
+	return s
+}
+
+func (c *call) startRecord() error {
+	if err := c.st.lock(); err != nil {
+		return err
+	}
+	defer c.st.unlock()
+	liveTools(c.world) // forget the tools that died
+	seq, err := nextSeq(c.world)
+	if err != nil {
+		return err
+	}
+	c.seq = seq
+	if err := register(c.world); err != nil {
+		return err
+	}
+	c.crashAt = readCrashPlan(c.world, seq)
+	return appendRecord(c.world, logRecord{Seq: seq, Ev: "start", Tool: c.tool, Argv: nonNil(c.args), PID: c.pid,
+		PPID: os.Getppid(), Time: c.began.UTC().Format(time.RFC3339Nano)})
+}
+
+// dur scales a simulated duration; key (a zone name) varies it a little
+// per zone so that parallel calls do not finish in lockstep.
+func (c *call) dur(seconds float64, key string) time.Duration {
+	f := 1.0
+	if key != "" {
+		h := fnv.New32a()
+		h.Write([]byte(key))
+		f = 0.85 + 0.3*float64(h.Sum32()%1000)/1000
+	}
+	return time.Duration(seconds * f / c.speed * float64(time.Second))
+}
+
+// wait spends simulated time outside the lock; the crash hook's start
+// point fires halfway.
+func (c *call) wait(d time.Duration) {
+	c.waited = true
+	if c.crashAt == CrashAtStart {
+		time.Sleep(d / 2)
+		crash(c.world)
+	}
+	time.Sleep(d)
+}
+
+// hang never returns: the call waits until it is killed.
+func (c *call) hang(nominal time.Duration) {
+	c.wait(nominal / 2)
+	sleepForever()
+}
+
+// sleepForever blocks without tripping the runtime's deadlock detector.
+func sleepForever() {
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
+// view runs fn on the world under the lock, without saving.
+func (c *call) view(fn func(w *world) error) error {
+	return c.st.locked(false, fn)
+}
+
+// change runs fn on the world under the lock and saves it.
+func (c *call) change(fn func(w *world) error) error {
+	return c.st.locked(true, fn)
+}
+
+// end runs fn under the lock, saves the world when save is set, writes
+// the end record before unlocking, and fires the crash hook's end point.
+func (c *call) end(save bool, fn func(w *world) int) int {
+	if c.crashAt == CrashAtStart {
+		crash(c.world)
+	}
+	code := 1
+	if err := c.st.lock(); err != nil {
+		fmt.Fprintf(c.errw, "%s: zonesim: %v\n", c.tool, err)
+	} else {
+		if w, err := c.st.load(); err != nil {
+			fmt.Fprintf(c.errw, "%s: zonesim: %v\n", c.tool, err)
+		} else {
+			code = fn(w)
+			if save {
+				if err := c.st.save(w); err != nil {
+					fmt.Fprintf(c.errw, "%s: zonesim: %v\n", c.tool, err)
+					code = 1
+				}
+			}
+		}
+		now := time.Now()
+		appendRecord(c.world, logRecord{Seq: c.seq, Ev: "end", Code: code, DurMS: now.Sub(c.began).Milliseconds(),
+			Time: now.UTC().Format(time.RFC3339Nano)})
+		c.st.unlock()
+	}
+	c.ended = true
+	if readCrashPlan(c.world, c.seq) == CrashAtEnd {
+		crash(c.world)
+	}
+	return code
+}
+
+// fail prints one error line and returns code; the caller returns it.
+func (c *call) fail(code int, format string, a ...any) int {
+	fmt.Fprintf(c.errw, format+"\n", a...)
+	return code
+}
+
+// Per-zone and per-image operation locks, like zoneadm's and pkg's.
+
+// lockHolder is the live process other than this one that holds key.
+func (c *call) lockHolder(w *world, key string) (opLock, bool) {
+	l, ok := w.Locks[key]
+	if !ok || (l.PID == c.pid && l.Start == c.pstart) || !alive(l.PID, l.Start) {
+		return opLock{}, false
+	}
+	return l, true
+}
+
+func (c *call) takeLock(w *world, key string) {
+	if w.Locks == nil {
+		w.Locks = map[string]opLock{}
+	}
+	w.Locks[key] = opLock{PID: c.pid, Start: c.pstart, Tool: c.tool}
+}
+
+func (c *call) ownsLock(w *world, key string) bool {
+	l, ok := w.Locks[key]
+	return ok && l.PID == c.pid && l.Start == c.pstart
+}
+
+func (c *call) dropLock(w *world, key string) {
+	if c.ownsLock(w, key) {
+		delete(w.Locks, key)
+	}
+}

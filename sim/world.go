@@ -24,30 +24,30 @@ const stateVersion = 1
 
 // Files inside a world folder.
 const (
-	stateFile   = "state.json"       // the world model, replaced atomically
-	lockFile    = "lock"             // flock'd around every read-decide or re-read-apply
-	seqFile     = "seq"              // last invocation number handed out
+	stateFile   = "state.json"        // the world model, replaced atomically
+	lockFile    = "lock"              // flock'd around every read-decide or re-read-apply
+	seqFile     = "seq"               // last invocation number handed out
 	invocations = "invocations.jsonl" // the invocation log
-	crashFile   = "crashplan"        // "SEQ start|end": the crash hook
-	runningDir  = "running"          // one file per live tool process: its pid
-	dataDir     = "data"             // contents of unmounted zone BEs
-	varTmpDir   = "var/tmp"          // attach logs
-	smfDir      = "smf"              // svcprop answers
+	crashFile   = "crashplan"         // "SEQ start|end": the crash hook
+	runningDir  = "running"           // one file per live tool process: its pid
+	dataDir     = "data"              // contents of unmounted zone BEs
+	varTmpDir   = "var/tmp"           // attach logs
+	smfDir      = "smf"               // svcprop answers
 )
 
 // world is the persisted model of the simulated host. Everything a tool
 // decides on is in here; zone roots hold the real files.
 type world struct {
-	Version  int    `json:"version"`
-	Profile  string `json:"profile"`
-	Hostname string `json:"hostname"`
-	Seed     int64  `json:"seed"`
-	Dir      string `json:"dir"`     // absolute world folder the zonepaths live under
-	NextID   int    `json:"next_id"` // next kernel zone id
-	Clock    int64  `json:"clock"`   // creation time base (unix seconds) for datasets and snapshots
-	Pool     pool   `json:"pool"`
-	BEs      []be   `json:"bes"`
-	GZ       *image `json:"gz"`
+	Version  int               `json:"version"`
+	Profile  string            `json:"profile"`
+	Hostname string            `json:"hostname"`
+	Seed     int64             `json:"seed"`
+	Dir      string            `json:"dir"`     // absolute world folder the zonepaths live under
+	NextID   int               `json:"next_id"` // next kernel zone id
+	Clock    int64             `json:"clock"`   // creation time base (unix seconds) for datasets and snapshots
+	Pool     pool              `json:"pool"`
+	BEs      []be              `json:"bes"`
+	GZ       *image            `json:"gz"`
 	Zones    []*zone           `json:"zones"`
 	Datasets []*dataset        `json:"datasets"`
 	Repos    []*repo           `json:"repos"`
@@ -81,7 +81,7 @@ type zone struct {
 	Dataset  string          `json:"dataset,omitempty"` // "" for a zonepath that is a plain folder
 	Troubles []trouble       `json:"troubles,omitempty"`
 	Faults   []string        `json:"faults,omitempty"`
-	Consumed map[string]bool `json:"consumed,omitempty"` // one-shot faults already used up
+	Consumed map[string]bool `json:"consumed,omitempty"`  // one-shot faults already used up
 	BootedAt int64           `json:"booted_at,omitempty"` // unix nanoseconds of the last boot
 	Image    *image          `json:"image,omitempty"`     // package image of a plain-folder zone root
 }
@@ -129,7 +129,7 @@ type dataset struct {
 	Zoned      string            `json:"zoned,omitempty"`
 	Used       uint64            `json:"used"`
 	Created    int64             `json:"created"`
-	Props      map[string]string `json:"props,omitempty"` // user properties (libbe)
+	Props      map[string]string `json:"props,omitempty"`   // user properties (libbe)
 	Mounted    string            `json:"mounted,omitempty"` // where a zone BE is mounted now
 	Data       bool              `json:"data,omitempty"`    // holds files (a zone BE)
 	Image      *image            `json:"image,omitempty"`   // the package image in a zone BE

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // configFiles are the zone root files whose content is unique per zone
@@ -202,9 +201,4 @@ func moveData(from, to string) error {
 		return err
 	}
 	return os.MkdirAll(from, 0o755)
-}
-
-// safeRel tells whether a path relative to a root stays inside it.
-func safeRel(rel string) bool {
-	return rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
 }

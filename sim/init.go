@@ -2,7 +2,6 @@ package sim
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -114,12 +113,7 @@ func Init(dir string, opts InitOptions) error {
 			return err
 		}
 	}
-	st, err := openStore(abs)
-	if err != nil {
-		return err
-	}
-	defer st.close()
-	return st.locked(false, func(*world) error { return nil }) // (load check below)
+	return nil
 }
 
 // generateFleet is the seed's picture: more than half of the zones fail a
@@ -255,6 +249,14 @@ func buildWorld(dir string, sc *Scenario) (*world, error) {
 			}
 		}
 	}
+	if len(pubs) == 0 || !pubs[0].Enabled || len(pubs[0].Origins) == 0 {
+		return nil, fmt.Errorf("%w: the global zone's first publisher must be enabled and have an origin", ErrBadScenario)
+	}
+	for _, pb := range pubs {
+		if pb.Name == "" {
+			return nil, fmt.Errorf("%w: a global zone publisher without a name", ErrBadScenario)
+		}
+	}
 	w.GZ = &image{Variant: "global"}
 	for _, pb := range pubs {
 		w.GZ.Publishers = append(w.GZ.Publishers, pb.clone())
@@ -365,6 +367,9 @@ func (w *world) addZone(p *profile, sz ScenarioZone, n int, rng *rand.Rand) erro
 			odd := oddPublishers[rng.IntN(len(oddPublishers))]
 			pb, stem := odd.pub.clone(), odd.stem
 			if sz.OddPublisher != nil {
+				if sz.OddPublisher.Name == "" || len(sz.OddPublisher.Origins) == 0 {
+					return bad("odd_publisher needs a name and an origin")
+				}
 				pb, stem = sz.OddPublisher.internal(), ""
 			}
 			if w.GZ.publisher(pb.Name) != nil {
@@ -576,5 +581,3 @@ func nonNil(s []string) []string {
 	}
 	return slices.Clone(s)
 }
-
-var errUsage = errors.New("usage")

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -434,14 +433,4 @@ func (w *world) setImageAt(dir string, img *image) {
 	if z := w.zoneOfRoot(dir); z != nil && z.Dataset == "" {
 		z.Image = img
 	}
-}
-
-// zoneRootOf is the zone root a path lies in, "" if none.
-func zoneRootOf(w *world, path string) string {
-	for _, z := range w.Zones {
-		if path == z.root() || strings.HasPrefix(path, z.root()+string(filepath.Separator)) {
-			return z.root()
-		}
-	}
-	return ""
 }

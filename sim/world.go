@@ -230,6 +230,7 @@ func writeAtomic(path string, b []byte) error {
 		os.Remove(tmp.Name())
 		return err
 	}
+	os.Chmod(tmp.Name(), 0o644)
 	return os.Rename(tmp.Name(), path)
 }
 

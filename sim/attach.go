@@ -133,7 +133,6 @@ func (c *call) zoneAttach(zname string, args []string) int {
 			}
 			sortPackages(img)
 			fmt.Fprintf(c.out, "           Packages to update: %4d\n", n)
-			fmt.Fprintf(c.out, "       Create boot environment:   No\n")
 			fmt.Fprintf(c.out, "DOWNLOAD                                  PKGS       FILES    XFER (MB)\n")
 			fmt.Fprintf(c.out, "Completed                              %3d/%-3d   %4d/%-4d  %5.1f/%.1f\n", n, n, n*97, n*97, float64(n)*2.3, float64(n)*2.3)
 			writeFiles(w.dataPath(d), map[string]string{"etc/release": p.releaseText(gzv)})

@@ -212,13 +212,19 @@ func (p *profile) depsOf(stem string) []string {
 	return nil
 }
 
-// coreVersion is a core package's short version on a release branch.
+// coreVersion is a core package's short version in the release of an
+// entire version.
 func (p *profile) coreVersion(stem, entire string) string {
+	return p.coreOnBranch(stem, branchOf(entire))
+}
+
+// coreOnBranch is a core package's short version on a release branch.
+func (p *profile) coreOnBranch(stem, branch string) string {
 	c := p.coreStem(stem)
 	if c == nil {
 		return ""
 	}
-	return c.component + "-" + branchOf(entire)
+	return c.component + "-" + branch
 }
 
 // Versions. A short version is RELEASE-BRANCH ("0.5.11-0.134"); an FMRI

@@ -189,8 +189,25 @@ func TestPkgPublisherFormats(t *testing.T) {
 	if d := oi.ok("pkg", "-R", "/", "publisher", "extra"); !strings.Contains(d, "              Enabled: No\n") {
 		t.Errorf("oi detail of a disabled publisher:\n%s", d)
 	}
+	oi.ok("pkg", "-R", "/", "set-publisher", "--no-refresh", "--proxy", "http://proxy.example.com:3128",
+		"-m", "http://mirror.example.com/hipster/", "openindiana.org")
+	oi.ok("pkg", "-R", "/", "set-publisher", "-G", "*", "hipster-encumbered")
+	got = oi.ok("pkg", "-R", "/", "publisher", "-H", "-F", "tsv")
+	want = "openindiana.org\ttrue\tfalse\ttrue\torigin\tonline\thttp://pkg.openindiana.org/hipster/\thttp://proxy.example.com:3128\n" +
+		"openindiana.org\ttrue\tfalse\ttrue\tmirror\tonline\thttp://mirror.example.com/hipster/\t-\n" +
+		"hipster-encumbered\ttrue\tfalse\ttrue\t\t\t\t\n" +
+		"extra\ttrue\tfalse\ttrue\torigin\tonline\thttp://pkg.example.com/extra/\t-\n"
+	if got != want {
+		t.Errorf("oi tsv with a proxy, a mirror, no origin:\n%q\nwant\n%q", got, want)
+	}
+	if d := oi.ok("pkg", "-R", "/", "publisher", "openindiana.org"); !strings.Contains(d, "                Proxy: http://proxy.example.com:3128\n           Mirror URI: http://mirror.example.com/hipster/\n") {
+		t.Errorf("oi detail with a proxy:\n%s", d)
+	}
 	// OI may unset its first publisher.
 	oi.ok("pkg", "-R", "/", "unset-publisher", "openindiana.org")
+	if got := tsvNames(oi.ok("pkg", "-R", "/", "publisher", "-H", "-F", "tsv")); strings.Join(got, ",") != "hipster-encumbered,extra" {
+		t.Errorf("after unsetting the first: %v", got)
+	}
 }
 
 func TestPkgFormats(t *testing.T) {

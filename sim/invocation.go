@@ -229,8 +229,12 @@ func liveTools(world string) []registered {
 }
 
 // crash is the hook's act: the plan is spent, then the daemon (parent),
-// every other tool of this world, and this process die by SIGKILL.
-func crash(world string) {
+// every other tool of this world, and this process die by SIGKILL. It takes
+// the world lock first, so no tool dies in the middle of a change (the
+// lock goes with this process).
+func crash(st *store) {
+	st.lock()
+	world := st.dir
 	os.Remove(filepath.Join(world, crashFile))
 	if pp := os.Getppid(); pp > 1 {
 		syscall.Kill(pp, syscall.SIGKILL)

@@ -236,7 +236,8 @@ func (p *pkgCtx) modify(ch pkgChange) int {
 
 // Catalogs: what the image's publishers offer.
 
-// reachable tells whether every origin of an enabled publisher answers.
+// unreachable is the first origin of a publisher that does not answer,
+// "" when all do.
 func (w *world) unreachable(pb *publisher) string {
 	for _, o := range pb.Origins {
 		if r := w.repo(o); r == nil || !r.Reachable {
@@ -268,10 +269,11 @@ func transportFor(origin string) string {
 	return transportText(origin, "E_COULDNT_CONNECT (7) reason: Failed to connect to %s port 80: Connection refused")
 }
 
-// entireOffers lists (publisher, entire version) in search order, newest
-// version first within a publisher.
+// offer is an entire version a publisher serves.
 type offer struct{ pub, version string }
 
+// entireOffers lists what the image's enabled, reachable publishers serve,
+// in search order, newest version first within a publisher.
 func (w *world) entireOffers(img *image) []offer {
 	var out []offer
 	for _, pb := range img.Publishers {

@@ -151,7 +151,7 @@ func (w *world) installPlan(prof *profile, img *image, patterns []string) ([]pla
 		if img.pkg(stem) != nil || have(stem) != nil {
 			return
 		}
-		changes = append(changes, planChange{stem: stem, pub: pub, to: prof.coreVersion(stem, "x-"+branch)})
+		changes = append(changes, planChange{stem: stem, pub: pub, to: prof.coreOnBranch(stem, branch)})
 		for _, d := range prof.depsOf(stem) {
 			addWithDeps(d, pub, branch)
 		}

@@ -69,7 +69,8 @@ func (p *pkgCtx) publisherList() int {
 						// enabled even when its publisher is not (6.4a).
 						enabled, proxy := "true", "-"
 						if u.typ == "" {
-							enabled, proxy = "", ""
+							// No origin to follow: the publisher's own flag.
+							enabled, proxy = fmt.Sprint(pb.Enabled), ""
 						} else if pb.Proxy != "" && u.typ == "origin" {
 							proxy = pb.Proxy
 						}
@@ -122,7 +123,7 @@ func (p *pkgCtx) publisherDetail(w *world, img *image, names []string) int {
 		line("Alias", "")
 		for _, o := range pb.Origins {
 			line("Origin URI", o)
-			if pb.Proxy != "" && w.Profile == ProfileOI {
+			if pb.Proxy != "" {
 				line("Proxy", pb.Proxy)
 			}
 		}
@@ -157,11 +158,10 @@ func clientUUID(name string) string {
 }
 
 func (p *pkgCtx) setPublisher() int {
-	longs := []string{"enable", "disable", "no-refresh", "reset-uuid", "sticky", "non-sticky",
+	longs := []string{"enable", "disable", "no-refresh", "reset-uuid", "sticky", "non-sticky", "proxy=",
 		"search-before=", "search-after=", "add-origin=", "remove-origin=", "add-mirror=", "remove-mirror="}
-	oi := p.profileIs(ProfileOI)
-	if oi {
-		longs = append(longs, "search-first", "proxy=")
+	if p.profileIs(ProfileOI) {
+		longs = append(longs, "search-first") // S11E has -P only (reference 6.4a)
 	}
 	opts, names, err := getopt(p.args, "Pedk:c:O:g:G:m:M:p:", longs, true)
 	if err != nil {

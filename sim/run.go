@@ -167,7 +167,7 @@ func (c *call) wait(d time.Duration) {
 	c.waited = true
 	if c.crashAt == CrashAtStart {
 		time.Sleep(d / 2)
-		crash(c.world)
+		crash(c.st)
 	}
 	time.Sleep(d)
 }
@@ -199,7 +199,7 @@ func (c *call) change(fn func(w *world) error) error {
 // the end record before unlocking, and fires the crash hook's end point.
 func (c *call) end(save bool, fn func(w *world) int) int {
 	if c.crashAt == CrashAtStart {
-		crash(c.world)
+		crash(c.st)
 	}
 	code := 1
 	if err := c.st.lock(); err != nil {
@@ -223,7 +223,7 @@ func (c *call) end(save bool, fn func(w *world) int) int {
 	}
 	c.ended = true
 	if readCrashPlan(c.world, c.seq) == CrashAtEnd {
-		crash(c.world)
+		crash(c.st)
 	}
 	return code
 }

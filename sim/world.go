@@ -352,7 +352,7 @@ func parentOf(name string) string {
 	return ""
 }
 
-// children are the datasets below d (all depths), in list order.
+// descendants are the datasets below name (all depths), in list order.
 func (w *world) descendants(name string) []*dataset {
 	var out []*dataset
 	for _, d := range w.Datasets {

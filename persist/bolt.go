@@ -141,10 +141,17 @@ func boltOpen(path string, opts Options) (db *bolt.DB, err error) {
 	return bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:  opts.Timeout,
 		ReadOnly: opts.ReadOnly,
-		// No freelist page: rebuilt by a scan at open, which removes the
-		// "corrupt freelist" failure class (as etcd and containerd do).
+		// No freelist page: rebuilt at open by walking every reachable
+		// page, which removes the "corrupt freelist" failure class (as
+		// etcd and containerd do). The price: opening reads the whole
+		// file (25 ms and the file's size in resident pages for 185 MB
+		// here, warm).
 		NoFreelistSync: true,
 		FreelistType:   bolt.FreelistMapType,
+		// Used when the file is created. bbolt never leaves more than
+		// len-3 entries on the left of a split, so ~1 KB job records
+		// fill only half of a 4 KiB page; 16 KiB pages are nearly full.
+		PageSize: 16 << 10,
 	})
 }
 
@@ -239,25 +246,22 @@ func (d *DB) PutJob(j *Job) error {
 	}
 	// Encode outside the transaction: the write lock is held for the
 	// puts and the fsyncs only.
-	val, err := json.Marshal(j)
-	if err != nil {
-		return fmt.Errorf("persist: encoding job %s: %w", j.ID, err)
-	}
+	val := encodeJob(j)
 	id := []byte(j.ID)
 	return d.update(func(tx *bolt.Tx) error {
 		jobs := tx.Bucket(bucketJobs)
 		if old := jobs.Get(id); old != nil {
-			zone, err := storedZone(old)
+			prev, err := d.decodeJob(id, old)
 			if err != nil {
-				return corrupt(d.path, fmt.Errorf("job %s: %w", j.ID, err))
+				return err
 			}
-			if zone != j.Zone {
-				return fmt.Errorf("persist: job %s belongs to zone %s, not %s", j.ID, zone, j.Zone)
+			if prev.Zone != j.Zone {
+				return fmt.Errorf("persist: job %s belongs to zone %s, not %s", j.ID, prev.Zone, j.Zone)
 			}
 		}
-		// IDs grow in enqueue order, so appends dominate: fuller pages
-		// keep the file (and what ForEachJob maps in) small.
-		jobs.FillPercent = 0.9
+		// IDs grow in enqueue order and only the newest jobs change, so
+		// pages can be packed full: fewer pages for ForEachJob to map in.
+		jobs.FillPercent = 1.0
 		if err := jobs.Put(id, val); err != nil {
 			return err
 		}
@@ -273,15 +277,6 @@ func (d *DB) PutJob(j *Job) error {
 		}
 		return active.Put(id, []byte(j.Zone))
 	})
-}
-
-// storedZone reads only the zone of a stored job.
-func storedZone(val []byte) (string, error) {
-	var z struct {
-		Zone string `json:"zone"`
-	}
-	err := json.Unmarshal(val, &z)
-	return z.Zone, err
 }
 
 // GetJob returns the job, or an error wrapping ErrNotFound.
@@ -305,8 +300,8 @@ func (d *DB) job(tx *bolt.Tx, id []byte) (*Job, error) {
 }
 
 func (d *DB) decodeJob(id, val []byte) (*Job, error) {
-	j := new(Job)
-	if err := json.Unmarshal(val, j); err != nil {
+	j, err := decodeJobRecord(val)
+	if err != nil {
 		return nil, corrupt(d.path, fmt.Errorf("job %s: %w", id, err))
 	}
 	return j, nil

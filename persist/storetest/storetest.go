@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) persist.Store) {
 		fn   func(t *testing.T, s persist.Store)
 	}{
 		{"PutGet", testPutGet},
+		{"Times", testTimes},
 		{"PutInvalid", testPutInvalid},
 		{"ZoneNeverChanges", testZoneNeverChanges},
 		{"Latest", testLatest},
@@ -155,6 +156,31 @@ func testPutGet(t *testing.T, s persist.Store) {
 	}
 	if n := len(allIDs(t, s)); n != 1 {
 		t.Errorf("after replace, %d jobs, want 1", n)
+	}
+}
+
+// testTimes: instants and UTC offsets survive; the monotonic reading
+// does not (both stores behave as a JSON round trip does).
+func testTimes(t *testing.T, s persist.Store) {
+	now := time.Now()
+	east := time.Date(2025, 3, 1, 4, 0, 0, 7, time.FixedZone("EET", 2*3600))
+	mustPut(t, s, &persist.Job{ID: "j1", Zone: "web1", State: "queued", Enqueued: now, Started: east,
+		History: []persist.Step{{Stage: "halt", Started: east.UTC()}}})
+	got, err := s.GetJob("j1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Enqueued.Equal(now) || got.Enqueued != got.Enqueued.Round(0) {
+		t.Errorf("Enqueued = %v, want %v without monotonic reading", got.Enqueued, now)
+	}
+	if _, off := got.Started.Zone(); !got.Started.Equal(east) || off != 2*3600 {
+		t.Errorf("Started = %v, want %v at +02:00", got.Started, east)
+	}
+	if st := got.History[0].Started; st.Location() != time.UTC || !st.Equal(east) {
+		t.Errorf("History[0].Started = %v (%v), want UTC", st, st.Location())
+	}
+	if !got.Ended.IsZero() {
+		t.Errorf("Ended = %v, want zero", got.Ended)
 	}
 }
 

@@ -90,8 +90,13 @@ func Init(dir string, opts InitOptions) error {
 			return fmt.Errorf("%w: unknown profile %q (s11e or oi)", ErrBadScenario, prof)
 		}
 		sc = generateFleet(profiles[prof], opts.Fleet, opts.Seed)
-	} else if sc.Profile == "" {
-		sc.Profile = opts.Profile
+	} else {
+		if sc.Profile == "" {
+			sc.Profile = opts.Profile
+		}
+		if sc.Seed == 0 {
+			sc.Seed = opts.Seed
+		}
 	}
 	if sc.Profile == "" {
 		sc.Profile = ProfileS11E

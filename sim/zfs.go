@@ -600,8 +600,6 @@ func (c *call) zfsGet(args []string) int {
 			fmt.Fprintln(c.errw, err)
 			return c.zfsUsage(nil)
 		}
-	} else if len(operands) == 0 || sel.recursive {
-		sel.snaps = false
 	}
 	c.wait(c.dur(durReadOnly, ""))
 	return c.end(false, func(w *world) int {

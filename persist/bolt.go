@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -43,7 +44,7 @@ type DB struct {
 	db       *bolt.DB
 	path     string
 	logLimit int
-	release  func() // gives up the in-process claim on path
+	release  func() // gives up the in-process claim on path, once
 }
 
 var _ Store = (*DB)(nil)
@@ -113,7 +114,7 @@ func openWith(path string, opts Options, migs []migration) (*DB, error) {
 		release()
 		return nil, classifyOpenError(abs, err)
 	}
-	d := &DB{db: bdb, path: abs, logLimit: opts.LogLimit, release: release}
+	d := &DB{db: bdb, path: abs, logLimit: opts.LogLimit, release: sync.OnceFunc(release)}
 	if err := d.prepare(migs, opts.ReadOnly); err != nil {
 		d.Close()
 		return nil, err
@@ -198,7 +199,14 @@ func (d *DB) prepare(migs []migration, readOnly bool) (err error) {
 	case have > latest:
 		return corrupt(d.path, fmt.Errorf("schema %d is newer than this zoneupd knows (%d); run the newer zoneupd", have, latest))
 	case have == latest:
-		return nil
+		return d.view(func(tx *bolt.Tx) error {
+			for _, name := range buckets {
+				if tx.Bucket(name) == nil {
+					return corrupt(d.path, fmt.Errorf("bucket %s is missing", name))
+				}
+			}
+			return nil
+		})
 	case readOnly:
 		return fmt.Errorf("database %s: schema %d needs upgrading to %d; start zoneupd on it once", d.path, have, latest)
 	}
@@ -210,13 +218,10 @@ func (d *DB) prepare(migs []migration, readOnly bool) (err error) {
 	return nil
 }
 
-// Close releases the database and its lock. It is safe to call twice.
+// Close releases the database and its lock; later calls fail with
+// bbolt's ErrDatabaseNotOpen. It is safe to call twice.
 func (d *DB) Close() error {
-	if d.db == nil {
-		return nil
-	}
-	err := d.db.Close()
-	d.db = nil
+	err := d.db.Close() // waits for running transactions
 	d.release()
 	return err
 }
@@ -224,19 +229,9 @@ func (d *DB) Close() error {
 // update runs fn in one read-write transaction, committed with two
 // fsyncs before it returns. Checkpoints never use Batch: Batch may run fn
 // twice and delays a lone writer.
-func (d *DB) update(fn func(tx *bolt.Tx) error) error {
-	if d.db == nil {
-		return berrors.ErrDatabaseNotOpen
-	}
-	return d.db.Update(fn)
-}
+func (d *DB) update(fn func(tx *bolt.Tx) error) error { return d.db.Update(fn) }
 
-func (d *DB) view(fn func(tx *bolt.Tx) error) error {
-	if d.db == nil {
-		return berrors.ErrDatabaseNotOpen
-	}
-	return d.db.View(fn)
-}
+func (d *DB) view(fn func(tx *bolt.Tx) error) error { return d.db.View(fn) }
 
 // PutJob stores j, points its zone at it if it is the zone's newest job,
 // and adds it to or removes it from the active index.
@@ -415,7 +410,7 @@ func (d *DB) AppendLog(jobID string, entries ...LogEntry) error {
 		if err != nil {
 			return err
 		}
-		log.FillPercent = 0.9 // sequence keys only ever append
+		log.FillPercent = 1.0 // sequence keys only ever append
 		sizes := tx.Bucket(bucketLogSize)
 		total := uint64(0)
 		if v := sizes.Get(id); len(v) == 8 {

@@ -368,6 +368,7 @@ func TestCorruptFilesAreLeftUntouched(t *testing.T) {
 		{"foreign bbolt file", foreign, "not a zoneup database"},
 		{"newer schema", validDB(t, setSchema("99")), "schema 99 is newer than this zoneupd knows (1)"},
 		{"unreadable schema", validDB(t, setSchema("one")), `bad schema version "one"`},
+		{"missing bucket", validDB(t, func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketActive) }), "bucket active is missing"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,6 +22,10 @@ var (
 	keyQueue      = []byte("queue")   // state/queue: JSON QueueState
 )
 
+// buckets are the top-level buckets of the current schema; Open refuses
+// a file that lacks one.
+var buckets = [][]byte{bucketMeta, bucketJobs, bucketZones, bucketActive, bucketLogs, bucketLogSize, bucketState}
+
 // migration brings the database from schema to-1 to schema to. It runs
 // inside the one Update that Open uses for all pending migrations, so a
 // crash leaves either the old schema or the new one, never a mix.
@@ -38,6 +42,7 @@ var migrations = []migration{
 }
 
 // initialLayout creates the buckets of schema 1 in an empty database.
+// Like every migration, it is frozen once released.
 func initialLayout(tx *bolt.Tx) error {
 	for _, name := range [][]byte{bucketMeta, bucketJobs, bucketZones, bucketActive, bucketLogs, bucketLogSize, bucketState} {
 		if _, err := tx.CreateBucket(name); err != nil {

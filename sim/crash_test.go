@@ -41,6 +41,33 @@ func (w *testWorld) waitStarted(n int) []Invocation {
 	}
 }
 
+// waitHanging waits until a zone's hung-attach fault is spent: its attach
+// has decided to hang and saved that, so killing it leaves the next attach
+// free to proceed.
+func (w *testWorld) waitHanging(zone string) {
+	w.t.Helper()
+	st, err := openStore(w.dir)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer st.close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		spent := false
+		st.locked(false, func(wd *world) error {
+			spent = wd.zone(zone).Consumed[FaultHungAttach]
+			return nil
+		})
+		if spent {
+			return
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("%s: the attach never hung", zone)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func killedBySIGKILL(err error) bool {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
@@ -62,7 +89,7 @@ func TestCrashHook(t *testing.T) {
 				{"name": "z1", "state": "installed"},
 				{"name": "z2", "state": "configured", "faults": ["hung-attach"]}]}`)
 			hung := w.start("zoneadm", "-z", "z2", "attach", "-u")
-			w.waitStarted(1)
+			w.waitHanging("z2")
 			if err := SetCrashPlan(w.dir, 2, at); err != nil {
 				t.Fatal(err)
 			}

@@ -68,7 +68,9 @@ func TestFleetPicture(t *testing.T) {
 	}
 	got := make(map[string]outcome)
 	var mu sync.Mutex
-	work := make(chan ZoneState)
+	// Buffered: a worker that fails the test (t.Fatal ends its goroutine)
+	// must not leave the feeder blocked.
+	work := make(chan ZoneState, len(before.Zones))
 	var wg sync.WaitGroup
 	for range 6 {
 		wg.Add(1)

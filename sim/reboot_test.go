@@ -21,7 +21,7 @@ func TestReboot(t *testing.T) {
 		{"name": "hung", "state": "configured", "faults": ["hung-attach"]}]}`)
 	w.ok("mount", "-F", "zfs", "rpool/zones/inst-mounted/ROOT/zbe", w.root("inst-mounted"))
 	hung := w.start("zoneadm", "-z", "hung", "attach", "-u")
-	w.waitStarted(2)
+	w.waitHanging("hung")
 	hung.Process.Kill()
 	hung.Wait()
 

@@ -15,6 +15,9 @@ const zonesimUsage = `usage:
   zonesim tools --bin DIR        (links zoneadm zfs pkg beadm zlogin svcs svcprop mount umount to zonesim)
   zonesim show --world DIR [--json]
   zonesim reboot --world DIR
+  zonesim expect --state SHOW.json --report REPORT.json [--ladder RUNGS] [--allow RUNGS] [--allow-zones RUNG=Z1,Z2]...
+                                 (compare a zoneupadm report --json with what each zone's troubles allow;
+                                  SHOW.json is zonesim show --json taken before the night)
 Run as a tool name (or as 'zonesim TOOL ...') it is that tool on $ZONESIM_WORLD.
 `
 
@@ -82,6 +85,21 @@ func command(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		err = Reboot(*world)
+	case "expect":
+		state := fs.String("state", "", "zonesim show --json of the world before the night")
+		report := fs.String("report", "", "zoneupadm report --json")
+		ladder := fs.String("ladder", "", "the daemon's ladder (default: all rungs)")
+		allow := fs.String("allow", "", "destructive rungs allowed for every zone")
+		var allowZones multiFlag
+		fs.Var(&allowZones, "allow-zones", "RUNG=Z1,Z2: a destructive rung allowed for some zones (repeatable)")
+		if fs.Parse(args[1:]) != nil || *state == "" || *report == "" || fs.NArg() > 0 {
+			fmt.Fprint(stderr, zonesimUsage)
+			return 2
+		}
+		var bad int
+		if bad, err = expectCommand(*state, *report, *ladder, *allow, allowZones, stdout); err == nil && bad > 0 {
+			return 1
+		}
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, zonesimUsage)
 		return 0
@@ -120,3 +138,9 @@ func linkTools(bin string) error {
 	}
 	return nil
 }
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

@@ -3,14 +3,12 @@
 GO        ?= go
 BIN       := $(CURDIR)/bin
 DTD       := $(CURDIR)/../shared/reference/service_bundle.dtd.1
-DESTDIR   ?=
-PREFIX    ?= /usr
 VERSION   ?= 0.1.0
 CROSS_OS  := solaris illumos
 
 export ZONEUP_BIN := $(BIN)
 
-.PHONY: all build test unit vet cross lint smf-check man-check demo bench fuzz install p5m clean
+.PHONY: all build test unit vet cross lint smf-check man-check demo bench fuzz install p5m install-check clean
 
 all: build
 
@@ -21,7 +19,7 @@ build:
 
 # make test: everything CI runs. Unit, simulator integration, crash and fleet
 # tests, the manifest against the DTD, the man pages, and the cross builds.
-test: build vet smf-check man-check cross
+test: build vet smf-check man-check cross install-check
 	$(GO) test -count=1 -timeout 9m ./...
 
 vet:
@@ -42,6 +40,43 @@ man-check:
 	mandoc -T lint -W warning man/zoneupd.8
 	mandoc -T lint -W warning man/zoneupadm.8
 
+# make install DESTDIR=proto [INSTALL_OS=solaris]: the tree the package
+# delivers, with the delivered modes, for `make p5m` and
+# `pkgsend publish -d proto`. The binaries are the cross build of
+# INSTALL_OS (default illumos: OpenIndiana, OmniOS; solaris: Solaris 11.4),
+# the same command and output as `make cross`. Owners and groups are the
+# package's business (pkg/mkp5m.sh), so no root is needed here.
+DESTDIR    ?= proto
+INSTALL_OS ?= illumos
+INSTALL    ?= install
+P5M        ?= pkg/zoneup.p5m
+INSTALL_DIRS := usr usr/lib usr/lib/zoneup usr/sbin usr/share usr/share/man usr/share/man/man8 \
+	var var/svc var/svc/manifest var/svc/manifest/application
+
+install:
+	@case "$(INSTALL_OS)" in illumos|solaris) ;; *) echo "make install: INSTALL_OS is illumos or solaris, not $(INSTALL_OS)" >&2; exit 1;; esac
+	@test -n "$(DESTDIR)" -a "$(DESTDIR)" != / || { echo "make install: DESTDIR must be a staging folder (e.g. proto), never /; install on a host with pkg(1)" >&2; exit 1; }
+	CGO_ENABLED=0 GOOS=$(INSTALL_OS) GOARCH=amd64 $(GO) build -o $(BIN)/$(INSTALL_OS)-amd64/zoneupd ./cmd/zoneupd
+	CGO_ENABLED=0 GOOS=$(INSTALL_OS) GOARCH=amd64 $(GO) build -o $(BIN)/$(INSTALL_OS)-amd64/zoneupadm ./cmd/zoneupadm
+	@for d in $(INSTALL_DIRS); do $(INSTALL) -d -m 0755 "$(DESTDIR)/$$d" || exit 1; done
+	$(INSTALL) -d -m 0700 "$(DESTDIR)/var/zoneup"
+	$(INSTALL) -m 0555 $(BIN)/$(INSTALL_OS)-amd64/zoneupd "$(DESTDIR)/usr/lib/zoneup/zoneupd"
+	$(INSTALL) -m 0555 $(BIN)/$(INSTALL_OS)-amd64/zoneupadm "$(DESTDIR)/usr/sbin/zoneupadm"
+	$(INSTALL) -m 0444 smf/zoneup.xml "$(DESTDIR)/var/svc/manifest/application/zoneup.xml"
+	$(INSTALL) -m 0444 man/zoneupd.8 man/zoneupadm.8 "$(DESTDIR)/usr/share/man/man8/"
+
+# make p5m: pkg/zoneup.p5m (P5M) from the install tree, after installing it.
+p5m: install
+	sh pkg/mkp5m.sh "$(DESTDIR)" $(VERSION) > $(P5M).tmp
+	mv $(P5M).tmp $(P5M)
+
+# install-check (part of make test): install and p5m into a scratch folder;
+# every installed file and folder is in the p5m with its mode, as delivered.
+install-check:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(MAKE) --no-print-directory -s p5m DESTDIR="$$tmp/proto" P5M="$$tmp/zoneup.p5m" && \
+	sh pkg/checkp5m.sh "$$tmp/proto" "$$tmp/zoneup.p5m" $(VERSION)
+
 lint: vet smf-check man-check
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 
@@ -53,7 +88,7 @@ fuzz:
 	done
 
 demo: build
-	$(GO) run ./cmd/zoneup-demo -bin $(BIN)
+	bash demo/demo.sh $(BIN)
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./...

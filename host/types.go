@@ -115,9 +115,12 @@ type PublisherInfo struct {
 	Origins []string
 	Mirrors []string
 	Enabled bool
-	SSLKey  string // "" when "None" or absent
-	SSLCert string
-	Proxies []string
+	// EnabledKnown says an Enabled: line was printed; without one, Enabled
+	// means nothing and the tsv's column is the only word there is.
+	EnabledKnown bool
+	SSLKey       string // "" when "None" or absent
+	SSLCert      string
+	Proxies      []string
 }
 
 // Package is one line of `pkg list -H`.

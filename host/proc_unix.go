@@ -1,0 +1,26 @@
+//go:build unix
+
+package host
+
+import (
+	"errors"
+	"os/exec"
+	"syscall"
+)
+
+// setProcessGroup puts the tool in a process group of its own, so that a
+// timeout kills what it started too (pkg's children, a brand script's
+// subshells), not just the tool.
+func setProcessGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+}
+
+// killGroup sends SIGKILL to the process group led by pid. A group that is
+// already gone is not an error.
+func killGroup(pid int) error {
+	err := syscall.Kill(-pid, syscall.SIGKILL)
+	if errors.Is(err, syscall.ESRCH) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,255 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// zfs (reference 4): `-H` forms only (one TAB between fields, `-` for
+// empty). `zfs list -p` does not exist on OpenSolaris and S11E, so exact
+// numbers come from `zfs get -Hp`.
+
+// ParseZFSList parses `zfs list -H -o COLS` output with cols columns: one
+// row per non-blank line, split on TAB only (names and mountpoints may hold
+// spaces), `-` turned into "". Fields past cols are dropped; a line with
+// fewer is an error (nil rows).
+func ParseZFSList(out string, cols int) ([][]string, error) {
+	if cols < 1 {
+		return nil, fmt.Errorf("zfs list: %d columns asked for", cols)
+	}
+	var rows [][]string
+	for i, line := range strings.Split(out, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) < cols {
+			return nil, fmt.Errorf("zfs list -H: line %d: %d fields, want %d: %q", i+1, len(f), cols, line)
+		}
+		row := make([]string, cols)
+		for j := range row {
+			row[j] = dash(f[j])
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// dash is "" for zfs's (and the others') "-".
+func dash(s string) string {
+	if s == "-" {
+		return ""
+	}
+	return s
+}
+
+// ZFSProperty is one line of `zfs get -H`.
+type ZFSProperty struct {
+	Name     string
+	Property string
+	Value    string // "" for "-" (an unset user property)
+	Source   string // "", "default", "local", "temporary", "inherited from DS", "received"
+}
+
+// ParseZFSGet parses `zfs get -H [-p] -o FIELDS` output whose fields are
+// named by fields (name, property, value, source; none given means all four
+// in that order, zfs's default). `-` becomes ""; extra fields are dropped,
+// and a line with fewer fields than asked for, or an unknown field name, is
+// an error (nil properties).
+func ParseZFSGet(out string, fields ...string) ([]ZFSProperty, error) {
+	if len(fields) == 0 {
+		fields = []string{"name", "property", "value", "source"}
+	}
+	for _, f := range fields {
+		switch f {
+		case "name", "property", "value", "source":
+		default:
+			return nil, fmt.Errorf("zfs get: unknown field %q", f)
+		}
+	}
+	rows, err := ParseZFSList(out, len(fields))
+	if err != nil {
+		return nil, err
+	}
+	props := make([]ZFSProperty, 0, len(rows))
+	for _, row := range rows {
+		var p ZFSProperty
+		for j, f := range fields {
+			switch f {
+			case "name":
+				p.Name = row[j]
+			case "property":
+				p.Property = row[j]
+			case "value":
+				p.Value = row[j]
+			case "source":
+				p.Source = row[j]
+			}
+		}
+		props = append(props, p)
+	}
+	return props, nil
+}
+
+// zfsKind: a dataset or snapshot that does not exist (literal
+// `dataset does not exist`, reference 4.2).
+func zfsKind(code int, text string) error {
+	if strings.Contains(text, "dataset does not exist") {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DatasetAt is the ZFS filesystem whose mountpoint is zonepath, as the
+// brand scripts find ZONEPATH_DS (reference 3.2): the first such line of
+// `zfs list -H -t filesystem -o name,mountpoint`. None: an error wrapping
+// ErrNotFound (the zonepath is a plain directory).
+func (t Tools) DatasetAt(ctx context.Context, zonepath string) (string, error) {
+	res, err := t.run(ctx, false, zfsKind, "zfs", "list", "-H", "-t", "filesystem", "-o", "name,mountpoint")
+	if err != nil {
+		return "", err
+	}
+	rows, err := ParseZFSList(string(res.Stdout), 2)
+	if err != nil {
+		return "", err
+	}
+	want := path.Clean(zonepath)
+	for _, r := range rows {
+		if r[1] != "" && path.Clean(r[1]) == want {
+			return r[0], nil
+		}
+	}
+	return "", fmt.Errorf("no ZFS filesystem has the mountpoint %s: %w", zonepath, ErrNotFound)
+}
+
+// GetNumber is a numeric property in exact form
+// (`zfs get -H -p -o value PROP DS`), e.g. used or available. A dataset
+// that does not exist gives an error wrapping ErrNotFound; a value that is
+// not a number (`-`, `none`) an error.
+func (t Tools) GetNumber(ctx context.Context, ds, prop string) (uint64, error) {
+	res, err := t.run(ctx, false, zfsKind, "zfs", "get", "-H", "-p", "-o", "value", prop, ds)
+	if err != nil {
+		return 0, err
+	}
+	props, err := ParseZFSGet(string(res.Stdout), "value")
+	if err != nil {
+		return 0, err
+	}
+	if len(props) == 0 {
+		return 0, fmt.Errorf("zfs get %s %s printed nothing: %w", prop, ds, ErrNotFound)
+	}
+	n, err := strconv.ParseUint(props[0].Value, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("zfs get %s %s: value %q is not a number", prop, ds, props[0].Value)
+	}
+	return n, nil
+}
+
+// ZoneBEs lists DS/ROOT and the zone BEs under it with their libbe
+// properties (reference 3.2), for PickActiveZBE. A zonepath dataset without
+// ROOT gives an error wrapping ErrNotFound.
+func (t Tools) ZoneBEs(ctx context.Context, ds string) ([]BEDataset, error) {
+	res, err := t.run(ctx, false, zfsKind, "zfs", "list", "-H", "-r", "-t", "filesystem", "-o",
+		"name,org.opensolaris.libbe:parentbe,org.opensolaris.libbe:active", ds+"/ROOT")
+	if err != nil {
+		return nil, err
+	}
+	return ParseBEDatasets(string(res.Stdout))
+}
+
+// ParseBEDatasets parses the zone BE listing of ZoneBEs (three columns:
+// name, parentbe, active; `-` is "").
+func ParseBEDatasets(out string) ([]BEDataset, error) {
+	rows, err := ParseZFSList(out, 3)
+	if err != nil {
+		return nil, err
+	}
+	bes := make([]BEDataset, 0, len(rows))
+	for _, r := range rows {
+		bes = append(bes, BEDataset{Name: r[0], ParentBE: r[1], Active: r[2]})
+	}
+	return bes, nil
+}
+
+// ParseDatasets parses `zfs list -H -o name,mountpoint`.
+func ParseDatasets(out string) ([]Dataset, error) {
+	rows, err := ParseZFSList(out, 2)
+	if err != nil {
+		return nil, err
+	}
+	ds := make([]Dataset, 0, len(rows))
+	for _, r := range rows {
+		ds = append(ds, Dataset{Name: r[0], Mountpoint: r[1]})
+	}
+	return ds, nil
+}
+
+// SnapshotExists tells whether the snapshot name (DS@SNAP) exists
+// (`zfs list -H -t snapshot -o name NAME`). "dataset does not exist" is
+// false with a nil error; any other failure is an error.
+func (t Tools) SnapshotExists(ctx context.Context, name string) (bool, error) {
+	res, err := t.run(ctx, false, zfsKind, "zfs", "list", "-H", "-t", "snapshot", "-o", "name", name)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	rows, err := ParseZFSList(string(res.Stdout), 1)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range rows {
+		if r[0] == name {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Snapshot takes the recursive snapshot name (`zfs snapshot -r DS@SNAP`):
+// atomic, so on failure nothing was created. An existing one is an error
+// ("dataset already exists").
+func (t Tools) Snapshot(ctx context.Context, name string) error {
+	_, err := t.run(ctx, true, zfsKind, "zfs", "snapshot", "-r", name)
+	return err
+}
+
+// Snapshots lists the snapshots of ds and its descendants, parents before
+// children as zfs prints them (`zfs list -H -t snapshot -o name -r DS`);
+// none is an empty list. A ds that does not exist wraps ErrNotFound.
+func (t Tools) Snapshots(ctx context.Context, ds string) ([]string, error) {
+	res, err := t.run(ctx, false, zfsKind, "zfs", "list", "-H", "-t", "snapshot", "-o", "name", "-r", ds)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := ParseZFSList(string(res.Stdout), 1)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(rows))
+	for _, r := range rows {
+		names = append(names, r[0])
+	}
+	return names, nil
+}
+
+// Rollback rolls one dataset back to snap (`zfs rollback DS@SNAP`). No -r:
+// zoneup never destroys snapshots, so newer ones make it fail rather than
+// vanish; a recursive snapshot is undone dataset by dataset (reference 4.4).
+func (t Tools) Rollback(ctx context.Context, snap string) error {
+	_, err := t.run(ctx, true, zfsKind, "zfs", "rollback", snap)
+	return err
+}
+
+// Destroy destroys one dataset or snapshot (`zfs destroy NAME`, no -r).
+// The daemon never calls it; it is here for tests and tools.
+func (t Tools) Destroy(ctx context.Context, name string) error {
+	_, err := t.run(ctx, true, zfsKind, "zfs", "destroy", name)
+	return err
+}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"zoneup/smf"
 )
 
 // Rung names, in the default ladder order (SPEC 3).
@@ -98,7 +100,7 @@ var Keys = []string{"db_path", "socket_path", "window", "concurrency", "ladder",
 // ParseConfig builds a Config from key/value strings; keys not given take
 // their defaults. The error names the key (and wraps ErrConfig).
 func ParseConfig(kv map[string]string) (Config, error) {
-	c := Config{RetryBackoff: 10 * time.Second, Retries: 4, DrainGrace: 60 * time.Second}
+	c := Config{RetryBackoff: 10 * time.Second, Retries: 4, DrainGrace: smf.DrainGrace}
 	get := func(k string) string {
 		if v, ok := kv[k]; ok {
 			return strings.TrimSpace(v)

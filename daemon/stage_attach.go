@@ -134,7 +134,9 @@ func (r *run) attachRollback(cause string, err error) (fsm.Event, error) {
 }
 
 // belongsTo reports whether url is served by one of the publisher's origins
-// or mirrors.
+// or mirrors. A URL that names only a host (pkg printed no URL line, only
+// pycurl's "Failed to connect to HOST") belongs to the publisher whose
+// origin is on that host.
 func belongsTo(url string, p host.Publisher) bool {
 	if url == "" {
 		return false
@@ -143,6 +145,23 @@ func belongsTo(url string, p host.Publisher) bool {
 		if strings.HasPrefix(strings.TrimSuffix(url, "/"), strings.TrimSuffix(u, "/")) {
 			return true
 		}
+		if hostOnly(url) && hostOf(url) == hostOf(u) {
+			return true
+		}
 	}
 	return false
+}
+
+// hostOf is the host[:port] part of a URL.
+func hostOf(u string) string {
+	_, rest, _ := strings.Cut(u, "://")
+	h, _, _ := strings.Cut(rest, "/")
+	return strings.ToLower(h)
+}
+
+// hostOnly reports whether a URL has no path beyond "/".
+func hostOnly(u string) bool {
+	_, rest, ok := strings.Cut(u, "://")
+	_, p, _ := strings.Cut(rest, "/")
+	return ok && p == ""
 }

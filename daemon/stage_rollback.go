@@ -62,11 +62,20 @@ func (r *run) undo(ctx context.Context) error {
 			return fmt.Errorf("detach: %w", err)
 		}
 	}
-	if _, mounted, err := r.t.MountedAt(ctx, r.root()); err != nil {
+	// A zone BE mounted the legacy way (mount -F zfs) is unmounted first; one
+	// mounted through its mountpoint property, as detach leaves it, stays:
+	// zfs rollback remounts it, and the detached zone keeps its files in view.
+	if m, mounted, err := r.t.MountedAt(ctx, r.root()); err != nil {
 		return err
 	} else if mounted {
-		if err := r.t.Umount(ctx, r.root()); err != nil {
-			return fmt.Errorf("umount %s: %w", r.root(), err)
+		mp, err := r.t.GetProperty(ctx, m.Special, "mountpoint")
+		if err != nil {
+			return err
+		}
+		if mp == "legacy" {
+			if err := r.t.Umount(ctx, r.root()); err != nil {
+				return fmt.Errorf("umount %s: %w", r.root(), err)
+			}
 		}
 	}
 	if !r.job.SnapshotTaken {

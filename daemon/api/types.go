@@ -107,6 +107,22 @@ type Info struct {
 	Stopping    bool   `json:"stopping"`
 }
 
+// Changes is the reply of the long poll GET /v1/changes. Seq counts the
+// changes the server has seen; a client passes the last Seq it saw as
+// since= and the server answers as soon as its Seq differs, so a change
+// that lands between two polls is never missed (and a restarted daemon,
+// counting from 1 again, wakes its old clients too).
+type Changes struct {
+	Seq     uint64 `json:"seq"`
+	Changed bool   `json:"changed"` // false: the timeout ran out first
+}
+
+// ErrorReply is the body of every error response.
+type ErrorReply struct {
+	Code  string `json:"code"`
+	Error string `json:"error"`
+}
+
 // Service is what the API server needs from the daemon. Every method is
 // safe for concurrent use.
 type Service interface {

@@ -1,0 +1,91 @@
+package daemon
+
+import (
+	"errors"
+	"maps"
+	"strings"
+	"testing"
+	"time"
+
+	"zoneup/host"
+	"zoneup/smf"
+)
+
+// The manifest's config property group carries every key of SPEC 4 with
+// the daemon's own default.
+func TestManifestMatchesDefaults(t *testing.T) {
+	got, err := smf.ConfigDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(got, Defaults) {
+		t.Errorf("manifest config defaults %v\ndaemon defaults %v", got, Defaults)
+	}
+	if len(Keys) != len(Defaults) {
+		t.Errorf("%d keys, %d defaults", len(Keys), len(Defaults))
+	}
+}
+
+func TestParseConfigNamesTheKey(t *testing.T) {
+	for k, v := range map[string]string{
+		"db_path": "relative", "window": "22:00", "concurrency": "0", "ladder": "nosuch",
+		"allow": "image-update", "step_releases": "pub=origin", "recreate_origin": "x",
+		"restore_paths": "../etc", "boot_after": "maybe", "stage_timeout": "-1s",
+		"breaker_threshold": "-1", "log_level": "trace", "unknown_key": "1",
+	} {
+		_, err := ParseConfig(map[string]string{k: v})
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s = %q: %v; want a configuration error naming %s", k, v, err, k)
+		}
+	}
+	cfg, err := ParseConfig(map[string]string{"log_level": ""})
+	if err != nil || cfg.LogLevel.String() != "info" {
+		t.Errorf("empty log_level: %v %v, want info", cfg.LogLevel, err)
+	}
+}
+
+func TestWindow(t *testing.T) {
+	w, err := ParseWindow("22:00-06:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(h, m int) time.Time { return time.Date(2026, 12, 1, h, m, 0, 0, time.Local) }
+	cases := []struct {
+		now       time.Time
+		remaining time.Duration
+		next      time.Time
+	}{
+		{day(23, 0), 7 * time.Hour, day(23, 0)},
+		{day(5, 30), 30 * time.Minute, day(5, 30)},
+		{day(12, 0), 0, day(22, 0)},
+		{day(6, 0), 0, day(22, 0)},
+	}
+	for _, c := range cases {
+		if got := w.Remaining(c.now); got != c.remaining {
+			t.Errorf("Remaining(%s) = %s, want %s", c.now.Format("15:04"), got, c.remaining)
+		}
+		if got := w.NextOpen(c.now); !got.Equal(c.next) {
+			t.Errorf("NextOpen(%s) = %s, want %s", c.now.Format("15:04"), got, c.next)
+		}
+	}
+	if _, err := ParseWindow("06:00-06:00"); err == nil {
+		t.Error("an empty window was accepted")
+	}
+}
+
+func TestBelongsTo(t *testing.T) {
+	p := host.Publisher{Name: "solaris", Origins: []string{"http://pkg.oracle.com/solaris/release/"}, Mirrors: []string{"http://mirror.example.com/s11/"}}
+	for url, want := range map[string]bool{
+		"http://pkg.oracle.com/solaris/release/catalog/1/catalog.attrs": true,
+		"http://pkg.oracle.com/solaris/release":                         true,
+		"http://pkg.oracle.com/":                                        true, // host only: pycurl named the host
+		"http://pkg.oracle.com/other/":                                  false,
+		"http://mirror.example.com/s11/file/0/abc":                      true,
+		"http://pkg.example.com/extra/":                                 false,
+		"":                                                              false,
+	} {
+		if got := belongsTo(url, p); got != want {
+			t.Errorf("belongsTo(%q) = %v, want %v", url, got, want)
+		}
+	}
+}

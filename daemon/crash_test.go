@@ -123,55 +123,70 @@ func TestCrashSuite(t *testing.T) {
 	const fleet, seed, speed = 8, 11, 5000
 	allowAll := []string{RungRemoveConflicts, RungRecreateImage}
 
-	// The uninterrupted night, for the expected outcomes and kill points.
+	// The uninterrupted night, for the expected outcomes.
 	base := newSimWorld(t, speed, "--fleet", fmt.Sprint(fleet), "--seed", fmt.Sprint(seed))
+	plan := base.state()
 	gzBefore := base.show().GZ.Publishers
-	d := startDaemon(t, t.TempDir())
 	zones := zoneNames(base.show())
+	check := func(label string, r api.Report) {
+		t.Helper()
+		for _, j := range r.Jobs {
+			if want := plan.Expect(j.Zone, DefaultLadder, allowAll); !want.Matches(j.Result, j.Rung) {
+				t.Errorf("%s: %s ended %s/%s, want %s/%s\n  %s", label, j.Zone, j.Result, j.Rung, want.Result, want.Rung, steps(j))
+			}
+		}
+		if len(r.Jobs) != len(zones) {
+			t.Errorf("%s: %d jobs for %d zones", label, len(r.Jobs), len(zones))
+		}
+	}
+	d := startDaemon(t, t.TempDir())
 	if out, err := d.adm(append([]string{"enqueue", "--allow", strings.Join(allowAll, ",")}, zones...)...); err != nil {
 		t.Fatalf("enqueue: %v\n%s", err, out)
 	}
 	d.adm("wait", "--timeout", "120s")
-	want := outcomes(d.report())
+	check("uninterrupted", d.report())
 	d.shutdown()
-	total := len(readInvocations(t, base.dir))
-	t.Logf("uninterrupted: %d tool calls, outcomes %v", total, want)
+	t.Logf("uninterrupted: %d tool calls", len(readInvocations(t, base.dir)))
 
 	kills := 0
+	killedIn := map[string]int{} // kind of tool call -> kill points in it
 	rng := rand.New(rand.NewPCG(seed, 7))
-	for runNo := 0; kills < 110 && runNo < 12; runNo++ {
+	for runNo := 0; kills < 110 && runNo < 14; runNo++ {
 		w := newSimWorld(t, speed, "--fleet", fmt.Sprint(fleet), "--seed", fmt.Sprint(seed))
-		dir := t.TempDir()
-		d := startDaemon(t, dir)
+		d := startDaemon(t, t.TempDir())
 		if out, err := d.adm(append([]string{"enqueue", "--allow", strings.Join(allowAll, ",")}, zones...)...); err != nil {
 			t.Fatalf("enqueue: %v\n%s", err, out)
 		}
 		for {
-			inv := readInvocations(t, w.dir)
-			next := len(inv) + 1 + rng.IntN(4+runNo)
+			next := len(readInvocations(t, w.dir)) + 1 + rng.IntN(4+2*runNo)
 			at := []string{"start", "end"}[rng.IntN(2)]
 			setCrashPlan(t, w.dir, next, at)
-			done := make(chan struct{})
-			go func() { d.adm("wait", "--timeout", "60s"); close(done) }()
+			_, code := d.admCode("wait", "--timeout", "60s")
 			select {
 			case <-d.exited:
-				kills++
-				killStrays(w.dir)
-				d.stderr.Close()
-				d.launch(binaries(t))
-				continue
-			case <-done:
+			case <-time.After(2 * time.Second):
 			}
-			os.Remove(filepath.Join(w.dir, "crashplan"))
-			break
+			if d.cmd.ProcessState == nil {
+				// The daemon lives: every job is terminal (0 or 1) and the
+				// plan named a call that never came.
+				os.Remove(filepath.Join(w.dir, "crashplan"))
+				if code != 0 && code != 1 {
+					t.Fatalf("run %d: wait exit %d with the daemon alive", runNo, code)
+				}
+				break
+			}
+			kills++
+			for _, i := range readInvocations(t, w.dir) {
+				if i.Seq == next {
+					killedIn[callKind(i)+" ("+at+")"]++
+				}
+			}
+			killStrays(w.dir)
+			d.stderr.Close()
+			d.launch(binaries(t))
 		}
-		got := outcomes(d.report())
+		check(fmt.Sprintf("run %d", runNo), d.report())
 		d.shutdown()
-		for z, o := range want {
-			if got[z] != o {
-				t.Errorf("run %d: %s ended %q, uninterrupted %q", runNo, z, got[z], o)
-			}
-		}
 		checkNothingTwice(t, w)
 		if pubs := w.show().GZ.Publishers; fmt.Sprint(pubs) != fmt.Sprint(gzBefore) {
 			t.Errorf("run %d: global publishers %v, before %v", runNo, pubs, gzBefore)
@@ -185,10 +200,31 @@ func TestCrashSuite(t *testing.T) {
 		}
 		st.Close()
 	}
-	t.Logf("%d kill points", kills)
+	t.Logf("%d kill points in %d kinds of tool call: %v", kills, len(killedIn), killedIn)
 	if kills < 100 {
 		t.Errorf("only %d kill points", kills)
 	}
+}
+
+// callKind names a tool call by tool and subcommand ("zoneadm attach",
+// "pkg uninstall", "zfs snapshot").
+func callKind(i sim.Invocation) string {
+	args := i.Argv
+	if i.Tool == "zlogin" && len(args) > 1 {
+		args = args[1:] // zlogin ZONE svcs ...
+	}
+	for j, a := range args {
+		switch {
+		case a == "-R" || a == "-z" || a == "-F":
+			continue
+		case j > 0 && (args[j-1] == "-R" || args[j-1] == "-z" || args[j-1] == "-F"):
+			continue
+		case strings.HasPrefix(a, "-"):
+			continue
+		}
+		return i.Tool + " " + a
+	}
+	return i.Tool
 }
 
 // checkNothingTwice proves from the invocation log: one completed snapshot
@@ -209,6 +245,17 @@ func checkNothingTwice(t *testing.T, w *simWorld) {
 			}
 		}
 	}
+	for _, z := range w.show().Zones {
+		n := 0
+		for _, s := range z.Snapshots {
+			if strings.HasPrefix(s, z.Dataset+"@zoneup-") {
+				n++
+			}
+		}
+		if n > 1 {
+			t.Errorf("%s has %d zoneup snapshots of its zonepath, want at most one: %v", z.Name, n, z.Snapshots)
+		}
+	}
 }
 
 func zoneNames(s simState) []string {
@@ -217,14 +264,6 @@ func zoneNames(s simState) []string {
 		out = append(out, z.Name)
 	}
 	return out
-}
-
-func outcomes(r api.Report) map[string]string {
-	m := map[string]string{}
-	for _, j := range r.Jobs {
-		m[j.Zone] = j.Result + "/" + j.Rung
-	}
-	return m
 }
 
 func setCrashPlan(t testing.TB, world string, seq int, at string) {
@@ -244,4 +283,129 @@ func killStrays(world string) {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
+}
+
+// TestCrashInEveryKindOfCall kills the daemon inside each kind of call that
+// changes the host, once as it starts and once right after it completed,
+// on a night that climbs every rung and rolls two zones back.
+func TestCrashInEveryKindOfCall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash suite: not in -short")
+	}
+	const scenario = `{"profile": "s11e", "seed": 4, "zones": [
+		{"name": "k1", "state": "running"},
+		{"name": "k2", "state": "running", "troubles": ["conflicts"], "conflict_packages": ["web/server/apache-22", "web/php-52"]},
+		{"name": "k3", "state": "installed", "troubles": ["broken-image"]},
+		{"name": "k4", "state": "running", "troubles": ["gz-publishers", "zone-publishers"],
+		 "odd_publisher": {"name": "contrib", "origins": ["http://pkg.example.org/contrib/"], "enabled": true, "sticky": true}},
+		{"name": "k5", "state": "running", "troubles": ["too-old", "stale-image"], "entire": "0.5.11-0.117"},
+		{"name": "k6", "state": "running", "troubles": ["conflicts"], "conflict_packages": ["database/postgres-83"]},
+		{"name": "k7", "state": "running", "faults": ["boot-fails"]}]}`
+	allowed := map[string][]string{"k2": {RungRemoveConflicts, RungRecreateImage}, "k3": {RungRemoveConflicts, RungRecreateImage}}
+	points := []string{
+		"zoneadm -z k1 halt", "zfs snapshot -r", "zoneadm -z k3 detach", "attach -u", "pkg -R / unset-publisher",
+		"root unset-publisher", "root set-publisher -P", "install -v --accept entire@", "image-update",
+		"uninstall -v", "image-create", "install -v --accept system/library", "pkg -R / set-publisher",
+		"zoneadm -z k7 boot", "zfs rollback", "zlogin k1",
+	}
+	var todo [][2]string
+	for _, p := range points {
+		todo = append(todo, [2]string{p, "start"}, [2]string{p, "end"})
+	}
+	killed := map[string]bool{}
+	for runNo := 0; len(todo) > 0 && runNo < 8; runNo++ {
+		w := newScenario(t, fast, scenario)
+		plan := w.state()
+		gzBefore := w.show().GZ.Publishers
+		d := startDaemon(t, t.TempDir(), "--concurrency", "3")
+		d.mustAdm("enqueue", "--allow", "remove-conflicts,recreate-image", "k2", "k3")
+		d.mustAdm("enqueue", "k1", "k4", "k5", "k6", "k7")
+		kills := 0
+		for len(todo) > 0 {
+			p := todo[0]
+			if err := sim.SetCrashMatch(w.dir, p[0], p[1]); err != nil {
+				t.Fatal(err)
+			}
+			_, code := d.admCode("wait", "--timeout", "60s")
+			select {
+			case <-d.exited:
+			case <-time.After(2 * time.Second):
+			}
+			if d.cmd.ProcessState == nil {
+				os.Remove(filepath.Join(w.dir, "crashplan"))
+				if code != 0 && code != 1 {
+					t.Fatalf("wait exit %d with the daemon alive", code)
+				}
+				break // the night ended before that call came: next run
+			}
+			killed[p[0]+" ("+p[1]+")"] = true
+			kills++
+			todo = todo[1:]
+			killStrays(w.dir)
+			d.stderr.Close()
+			d.launch(binaries(t))
+		}
+		if d.cmd.ProcessState == nil {
+			d.admCode("wait", "--timeout", "60s")
+		}
+		r := d.report()
+		d.shutdown()
+		for _, j := range r.Jobs {
+			if want := plan.Expect(j.Zone, DefaultLadder, allowed[j.Zone]); !want.Matches(j.Result, j.Rung) {
+				t.Errorf("run %d: %s ended %s/%s, want %s/%s\n  %s", runNo, j.Zone, j.Result, j.Rung, want.Result, want.Rung, steps(j))
+			}
+		}
+		checkNothingTwice(t, w)
+		if pubs := w.show().GZ.Publishers; fmt.Sprint(pubs) != fmt.Sprint(gzBefore) {
+			t.Errorf("run %d: global publishers %v, before %v", runNo, pubs, gzBefore)
+		}
+		if len(todo) > 0 && kills == 0 {
+			// A whole night, armed from its start, never made that call.
+			t.Errorf("never reached a call matching %q", todo[0][0])
+			todo = todo[1:]
+		}
+	}
+	t.Logf("killed inside %d kinds of call (start and end): %v", len(killed), killed)
+	if len(todo) > 0 {
+		t.Errorf("kill points not reached: %v", todo)
+	}
+}
+
+// A host reboot while a job stands between halt and detach: the zones
+// service boots the zone again (autoboot), and the resumed job halts it
+// again before it detaches, with no second snapshot.
+func TestRebootBetweenHaltAndDetach(t *testing.T) {
+	w := newScenario(t, fast, `{"profile": "s11e", "seed": 4, "zones": [{"name": "b1", "state": "running", "autoboot": true}]}`)
+	d := startDaemon(t, t.TempDir())
+	if err := sim.SetCrashMatch(w.dir, "zfs snapshot -r", "end"); err != nil {
+		t.Fatal(err)
+	}
+	d.mustAdm("enqueue", "b1")
+	select {
+	case <-d.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the crash plan did not fire")
+	}
+	killStrays(w.dir)
+	w.zonesim("reboot", "--world", w.dir)
+	if z := w.show().zone("b1"); z.State != "running" {
+		t.Fatalf("after the reboot b1 is %s, want running (autoboot)", z.State)
+	}
+	d.stderr.Close()
+	d.launch(binaries(t))
+	if _, code := d.admCode("wait", "--timeout", "60s", "b1"); code != 0 {
+		out, _ := d.adm("status", "b1")
+		t.Fatalf("b1 not upgraded after the reboot:\n%s", out)
+	}
+	d.shutdown()
+	halts := 0
+	for _, i := range readInvocations(t, w.dir) {
+		if i.Cmd() == "zoneadm -z b1 halt" {
+			halts++
+		}
+	}
+	if halts != 2 {
+		t.Errorf("%d halts of b1, want 2 (before the snapshot, and again after the reboot)", halts)
+	}
+	checkNothingTwice(t, w)
 }

@@ -31,6 +31,18 @@ func (g *globalPublishers) attaching() (unlock func()) {
 	return g.change.RUnlock
 }
 
+// strippedFor returns the jobs other than job that hold the global zone
+// stripped now (none when it is not stripped).
+func (g *globalPublishers) strippedFor(job string) []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	rec, err := g.store.Global()
+	if err != nil || rec == nil || !rec.Stripped {
+		return nil
+	}
+	return slices.DeleteFunc(slices.Clone(rec.Holders), func(h string) bool { return h == job })
+}
+
 // original returns the global zone's publishers as they were before zoneup
 // changed them: the record if there is one, else the live list.
 func (g *globalPublishers) original(ctx context.Context, t host.Tools) ([]host.Publisher, error) {

@@ -34,8 +34,10 @@ func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 	if err != nil {
 		return r.attachRollback("", err)
 	}
-	if r.job.Pending == "attach" && (z.State == host.StateInstalled || z.State == host.StateRunning) {
-		// The attach of an earlier run completed before the crash.
+	if z.State == host.StateInstalled || z.State == host.StateRunning {
+		// This job detached the zone, and only its own attach -u puts it
+		// back: that attach completed before a crash, either before its
+		// success reached the disk or after, before the machine moved on.
 		r.note("event", "attach -u had completed before the restart")
 		return r.attached(ctx, rung)
 	}
@@ -52,6 +54,12 @@ func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 	var res host.AttachResult
 	err = r.retry(ctx, "attach -u", func() error {
 		// No attach -u while the global zone's publishers are changing.
+		if others := r.e.gz.strippedFor(r.job.ID); len(others) > 0 && !r.job.GZHolder {
+			// Said in the log so that a plain attach -u that succeeds here
+			// is not mistaken for one that needed nothing. (Asked before
+			// attaching(): strip holds mu while it waits for the change lock.)
+			r.note("event", fmt.Sprintf("the global zone is stripped to its first-ranked publisher for job %s: this attach -u resolves against it", strings.Join(others, ", ")))
+		}
 		unlock := r.e.gz.attaching()
 		defer unlock()
 		var err error

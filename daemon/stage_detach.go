@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"zoneup/fsm"
@@ -29,8 +30,11 @@ func (r *run) detach(ctx context.Context) (fsm.Event, error) {
 		return rollback("", err)
 	}
 	z, err := r.zone(ctx)
-	if err != nil {
+	if errors.Is(err, host.ErrNoSuchZone) {
 		return rollback("zone-gone", err)
+	}
+	if err != nil {
+		return rollback("", err)
 	}
 	switch z.State {
 	case host.StateConfigured:

@@ -24,13 +24,18 @@ var rungs = map[string]rungFunc{
 
 // remediate climbs the ladder from the current rung to the first one that
 // does something, then hands over to attach -u. Rungs are cumulative: each
-// leaves its change in place for the next.
+// leaves its change in place for the next. The rung index is on disk before
+// the next rung looks, so a restart does not look at a passed rung again.
 func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
-	for ; r.job.RungIndex <= len(r.job.Ladder); r.job.RungIndex++ {
+	resumed := r.interruptedRung()
+	for r.job.RungIndex <= len(r.job.Ladder) {
 		rung := r.rungAt(r.job.RungIndex)
 		if slices.Contains(Destructive, rung) && !slices.Contains(r.job.Allow, rung) {
 			r.job.Withheld = true
 			if err := r.skip("remediate", rung, "destructive rung not allowed by policy (enqueue --allow "+rung+")"); err != nil {
+				return "", err
+			}
+			if err := r.nextRung(); err != nil {
 				return "", err
 			}
 			continue
@@ -49,10 +54,22 @@ func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
 			r.note("event", fmt.Sprintf("rung %s failed: %v", rung, err))
 			applied = true
 		}
+		if !applied && rung == resumed {
+			// Interrupted by a crash, it now finds nothing left to do: its
+			// change had completed, and its attach -u is still due.
+			r.note("event", "rung "+rung+" had completed before the restart")
+			if n := len(r.job.History); n > 0 && r.job.History[n-1].Rung == rung && r.job.History[n-1].Outcome == "skipped" {
+				r.job.History[n-1].Outcome, r.job.History[n-1].Error = "ok", "completed before the restart"
+			}
+			if err := r.save(); err != nil {
+				return "", err
+			}
+			applied = true
+		}
 		if applied {
 			return fsm.EvAttach, nil
 		}
-		if err := r.save(); err != nil {
+		if err := r.nextRung(); err != nil {
 			return "", err
 		}
 	}
@@ -63,6 +80,23 @@ func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
 		r.setFailure("", fmt.Errorf("not rescued within policy: %s", r.job.Error))
 	}
 	return fsm.EvRollback, nil
+}
+
+// nextRung moves past a rung that did nothing, on disk.
+func (r *run) nextRung() error {
+	r.job.RungIndex++
+	return r.save()
+}
+
+// interruptedRung is the rung whose step a crash left open (marked
+// interrupted at resume), "" if the last step is another.
+func (r *run) interruptedRung() string {
+	if n := len(r.job.History); n > 0 {
+		if s := r.job.History[n-1]; s.Stage == "remediate" && s.Outcome == "interrupted" {
+			return s.Rung
+		}
+	}
+	return ""
 }
 
 // step runs fn as a history step of the rung: begin is persisted before,

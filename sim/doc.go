@@ -15,7 +15,7 @@
 //	lock               flock'd around each read-decide and re-read-apply step
 //	seq                the last invocation number
 //	invocations.jsonl  one JSON object per line, one write(2) each (ReadInvocations)
-//	crashplan          "SEQ start" or "SEQ end": the crash hook (SetCrashPlan)
+//	crashplan          "SEQ start|end" or "match start|end PATTERN": the crash hook (SetCrashPlan, SetCrashMatch)
 //	running/PID        one file per live tool process (its start time)
 //	zones/NAME/        the zonepath; zones/NAME/root is ZONEROOT, real files
 //	data/DATASET       where an unmounted zone BE's files wait ('/' written '%')

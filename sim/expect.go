@@ -148,7 +148,11 @@ func checkReport(s *State, report io.Reader, ladder, allow []string, allowZones 
 			mark = "DIFF"
 			bad++
 		}
-		fmt.Fprintf(out, "%s %-12s expected %-12s %-18s got %-12s %s\n", mark, name, want.Result, want.Rung, g.Result, g.Rung)
+		rung := want.Rung
+		if want.Alt != "" {
+			rung += " or " + want.Alt
+		}
+		fmt.Fprintf(out, "%s %-12s expected %-12s %-35s got %-12s %s\n", mark, name, want.Result, rung, g.Result, g.Rung)
 	}
 	fmt.Fprintf(out, "%d zones, %d as expected, %d differ\n", len(names), len(names)-bad, bad)
 	return bad, nil

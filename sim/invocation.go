@@ -101,13 +101,30 @@ func SetCrashPlan(world string, seq int, at string) error {
 	return writeAtomic(filepath.Join(world, crashFile), fmt.Appendf(nil, "%d %s\n", seq, at))
 }
 
-// readCrashPlan returns the armed point for seq, "" if none.
-func readCrashPlan(world string, seq int) string {
+// SetCrashMatch arms the crash hook for the next tool call whose command
+// line (tool and arguments, space separated) contains pattern, whatever its
+// number: the way to kill the daemon inside a given kind of call.
+func SetCrashMatch(world, pattern, at string) error {
+	if at != CrashAtStart && at != CrashAtEnd {
+		return fmt.Errorf("crash point %q: want %s or %s", at, CrashAtStart, CrashAtEnd)
+	}
+	return writeAtomic(filepath.Join(world, crashFile), fmt.Appendf(nil, "match %s %s\n", at, pattern))
+}
+
+// readCrashPlan returns the armed point for call seq with command line cmd,
+// "" if none. The plan is "SEQ start|end" or "match start|end PATTERN".
+func readCrashPlan(world string, seq int, cmd string) string {
 	b, err := os.ReadFile(filepath.Join(world, crashFile))
 	if err != nil {
 		return ""
 	}
 	f := strings.Fields(string(b))
+	if len(f) >= 3 && f[0] == "match" {
+		if strings.Contains(cmd, strings.Join(f[2:], " ")) {
+			return f[1]
+		}
+		return ""
+	}
 	if len(f) != 2 {
 		return ""
 	}

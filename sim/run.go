@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -144,7 +145,7 @@ func (c *call) startRecord() error {
 	if err := register(c.world); err != nil {
 		return err
 	}
-	c.crashAt = readCrashPlan(c.world, seq)
+	c.crashAt = readCrashPlan(c.world, seq, c.cmdline())
 	return appendRecord(c.world, logRecord{Seq: seq, Ev: "start", Tool: c.tool, Argv: nonNil(c.args), PID: c.pid,
 		PPID: os.Getppid(), Time: c.began.UTC().Format(time.RFC3339Nano)})
 }
@@ -222,11 +223,14 @@ func (c *call) end(save bool, fn func(w *world) int) int {
 		c.st.unlock()
 	}
 	c.ended = true
-	if readCrashPlan(c.world, c.seq) == CrashAtEnd {
+	if readCrashPlan(c.world, c.seq, c.cmdline()) == CrashAtEnd {
 		crash(c.st)
 	}
 	return code
 }
+
+// cmdline is the call as a command line, for crash plans that match one.
+func (c *call) cmdline() string { return strings.Join(append([]string{c.tool}, c.args...), " ") }
 
 // fail prints one error line and returns code; the caller returns it.
 func (c *call) fail(code int, format string, a ...any) int {

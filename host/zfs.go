@@ -150,6 +150,24 @@ func (t Tools) GetNumber(ctx context.Context, ds, prop string) (uint64, error) {
 	return n, nil
 }
 
+// GetProperty is one property's value as zfs prints it
+// (`zfs get -H -o value PROP DS`): "" for `-` (unset or not applicable).
+// A dataset that does not exist gives an error wrapping ErrNotFound.
+func (t Tools) GetProperty(ctx context.Context, ds, prop string) (string, error) {
+	res, err := t.run(ctx, false, zfsKind, "zfs", "get", "-H", "-o", "value", prop, ds)
+	if err != nil {
+		return "", err
+	}
+	props, err := ParseZFSGet(string(res.Stdout), "value")
+	if err != nil {
+		return "", err
+	}
+	if len(props) == 0 {
+		return "", fmt.Errorf("zfs get %s %s printed nothing: %w", prop, ds, ErrNotFound)
+	}
+	return props[0].Value, nil
+}
+
 // ZoneBEs lists DS/ROOT and the zone BEs under it with their libbe
 // properties (reference 3.2), for PickActiveZBE. A zonepath dataset without
 // ROOT gives an error wrapping ErrNotFound.

@@ -128,6 +128,13 @@ func TestSMFConfigurationAndReload(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "concurrency") {
 		t.Errorf("reload with a bad value: %v %q; want a refusal naming concurrency", err, out)
 	}
+	// As the refresh method it still exits 0 (a failed method would put the
+	// instance in maintenance while the daemon runs on) and says why.
+	refresh := exec.Command(filepath.Join(binaries(t), "zoneupadm"), "--socket", sock, "reload")
+	refresh.Env = append(os.Environ(), "SMF_METHOD=refresh", "SMF_FMRI="+zoneupFMRI)
+	if out, err := refresh.CombinedOutput(); err != nil || !strings.Contains(string(out), "concurrency") {
+		t.Errorf("refresh method with a bad value: %v %q; want exit 0 and the refusal in the log", err, out)
+	}
 	if info, _ = c.Info(context.Background()); info.Concurrency != 3 {
 		t.Errorf("bad reload changed concurrency to %d", info.Concurrency)
 	}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"zoneup/daemon/api"
+)
+
+// reportGroups orders the morning report: one section per outcome, the
+// unfinished jobs last. note says what the outcome means for the zone.
+var reportGroups = []struct{ result, title, note string }{
+	{"upgraded", "UPGRADED", ""},
+	{"rolled-back", "ROLLED BACK", "not rescued within policy; back on the snapshot and left detached (configured)"},
+	{"failed", "FAILED", "the rollback did not finish; a person must look"},
+	{"blocked", "BLOCKED", "refused before anything changed; the zone is as it was"},
+	{"cancelled", "CANCELLED", "rolled back if anything had changed"},
+	{"", "STILL RUNNING OR QUEUED", ""},
+}
+
+// summaryOrder is the order of the header's counts; other names follow
+// sorted.
+var summaryOrder = []string{"upgraded", "rolled-back", "failed", "blocked", "cancelled", "running", "queued"}
+
+// writeReport prints the human morning report: a header, then each
+// outcome's zones with what saved them, what changed in them, and for
+// every zone that needs a person the next command to run.
+func writeReport(w io.Writer, rep api.Report, now time.Time) error {
+	fmt.Fprintf(w, "zoneup report, generated %s: %s\n", rep.Generated.Local().Format("2006-01-02 15:04:05 MST"), summaryLine(rep))
+	if rep.Paused {
+		fmt.Fprintf(w, "queue paused: %s (zoneupadm resume)\n", orDash(rep.Reason))
+	}
+	width := 0
+	for _, j := range rep.Jobs {
+		width = max(width, len(j.Zone))
+	}
+	for _, g := range reportGroups {
+		var jobs []api.Job
+		for _, j := range rep.Jobs {
+			if j.Result == g.result {
+				jobs = append(jobs, j)
+			}
+		}
+		if len(jobs) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s (%d)", g.title, len(jobs))
+		if g.note != "" {
+			fmt.Fprintf(w, ": %s", g.note)
+		}
+		fmt.Fprintln(w)
+		for _, j := range jobs {
+			if _, err := io.WriteString(w, reportJob(j, width, now)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// summaryLine is "12 jobs: 8 upgraded, 2 rolled-back, 1 failed, 1 blocked".
+func summaryLine(rep api.Report) string {
+	names := slices.Clone(summaryOrder)
+	var others []string
+	for k := range rep.Summary {
+		if !slices.Contains(names, k) {
+			others = append(others, k)
+		}
+	}
+	sort.Strings(others)
+	var parts []string
+	for _, k := range append(names, others...) {
+		if n := rep.Summary[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	s := fmt.Sprintf("%d jobs", len(rep.Jobs))
+	if len(rep.Jobs) == 1 {
+		s = "1 job"
+	}
+	if len(parts) > 0 {
+		s += ": " + strings.Join(parts, ", ")
+	}
+	return s
+}
+
+// reportJob is one zone's entry: a headline, then "key: value" lines.
+func reportJob(j api.Job, width int, now time.Time) string {
+	var b strings.Builder
+	head := []string{}
+	switch {
+	case j.Result == "upgraded" && j.Rung != "":
+		head = append(head, "saved by "+j.Rung)
+	case j.Result == "":
+		head = append(head, j.State)
+	case j.Rung != "":
+		head = append(head, "last rung "+j.Rung)
+	}
+	if d := elapsed(j, now); d != "" {
+		head = append(head, d)
+	}
+	if j.Attempt > 1 {
+		head = append(head, fmt.Sprintf("attempt %d", j.Attempt))
+	}
+	fmt.Fprintf(&b, "%s\n", strings.TrimRight(fmt.Sprintf("  %-*s  %s", width, j.Zone, strings.Join(head, ", ")), " "))
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "    %-18s%s\n", k+":", v)
+		}
+	}
+	more := func(v string) { fmt.Fprintf(&b, "    %-18s%s\n", "", v) }
+	line("removed packages", strings.Join(j.RemovedPackages, ", "))
+	line("restored files", strings.Join(j.RestoredFiles, ", "))
+	for i, w := range j.Warnings {
+		if i == 0 {
+			line("warnings", w)
+		} else {
+			more(w)
+		}
+	}
+	if j.Result != "upgraded" {
+		line("error", oneLine(j.Error))
+		line("cause", j.Cause)
+	}
+	line("snapshot", j.Snapshot)
+	for i, cmd := range nextCommands(j) {
+		if i == 0 {
+			line("next", cmd)
+		} else {
+			more(cmd)
+		}
+	}
+	return b.String()
+}
+
+// nextCommands says what a person runs next for the job, if anything.
+func nextCommands(j api.Job) []string {
+	z := j.Zone
+	switch j.Result {
+	case "upgraded":
+		if j.Snapshot != "" {
+			return []string{"zfs destroy -r " + j.Snapshot + "   (once you are satisfied with the upgrade)"}
+		}
+	case "rolled-back":
+		cmds := []string{"zoneupadm log " + z}
+		if w := withheld(j); len(w) > 0 {
+			return append(cmds, fmt.Sprintf("zoneupadm enqueue --allow %s %s   (%s withheld by policy)",
+				strings.Join(w, ","), z, strings.Join(w, " and ")))
+		}
+		return append(cmds, "zoneupadm retry "+z)
+	case "failed":
+		cmds := []string{"zoneupadm log " + z}
+		if ds, snap, ok := strings.Cut(j.Snapshot, "@"); ok {
+			cmds = append(cmds, fmt.Sprintf("zfs list -H -r -o name %s   (then for each dataset, deepest first: zfs rollback DATASET@%s)", ds, snap))
+		}
+		return cmds
+	case "blocked":
+		return []string{"zoneupadm retry " + z + "   (once the error above is dealt with)"}
+	case "cancelled":
+		return []string{"zoneupadm retry " + z + "   (to run it again)"}
+	}
+	return nil
+}
+
+// withheld returns the destructive rungs policy skipped for the job: the
+// history has them as skipped remediate steps, and the job's allow list
+// lacks them. (A destructive rung that was allowed and found nothing to
+// do is skipped too, but it is in the allow list.)
+func withheld(j api.Job) []string {
+	var out []string
+	for _, s := range j.History {
+		isDestructive := slices.ContainsFunc(destructive, func(d struct{ name, number string }) bool { return d.name == s.Rung })
+		if s.Stage == "remediate" && s.Outcome == "skipped" && isDestructive &&
+			!slices.Contains(j.Allow, s.Rung) && !slices.Contains(out, s.Rung) {
+			out = append(out, s.Rung)
+		}
+	}
+	return out
+}

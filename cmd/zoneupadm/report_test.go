@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"zoneup/daemon/api"
+)
+
+// morning is a report with one zone per outcome.
+func morning() api.Report {
+	t0 := time.Date(2024, 5, 1, 1, 0, 0, 0, time.UTC)
+	skipped := func(rung string) api.Step {
+		return api.Step{Stage: "remediate", Rung: rung, Started: "2024-05-01T01:09:00Z", Ended: "2024-05-01T01:09:00Z", Outcome: "skipped"}
+	}
+	return api.Report{
+		Generated: t0.Add(5 * time.Hour),
+		Summary:   map[string]int{"upgraded": 1, "rolled-back": 2, "failed": 1, "blocked": 1, "cancelled": 1, "queued": 1},
+		Paused:    true,
+		Reason:    "circuit breaker: 3 jobs in a row ended rolled-back with the same cause: no-space",
+		Jobs: []api.Job{
+			{Zone: "web01", State: "done", Result: "upgraded", Rung: "remove-conflicts", Snapshot: "rpool/zones/web01@zoneup-a",
+				RemovedPackages: []string{"web/server/apache-22"}, RestoredFiles: []string{"etc/passwd", "etc/shadow"},
+				Warnings: []string{"svcs -x: smtp in maintenance"}, Started: t0, Ended: t0.Add(192 * time.Second)},
+			{Zone: "db01", State: "rolled-back", Result: "rolled-back", Snapshot: "rpool/zones/db01@zoneup-b",
+				Error: "not rescued within policy", Allow: []string{"remove-conflicts"},
+				History: []api.Step{skipped("remove-conflicts"), skipped("recreate-image")}, Started: t0, Ended: t0.Add(10 * time.Minute)},
+			{Zone: "db02", State: "rolled-back", Result: "rolled-back", Snapshot: "rpool/zones/db02@zoneup-c",
+				Error: "no space left on rpool", Cause: "no-space"},
+			{Zone: "app01", State: "failed", Result: "failed", Snapshot: "rpool/zones/app01@zoneup-d", Error: "zfs rollback: dataset is busy"},
+			{Zone: "old01", State: "blocked", Result: "blocked", Error: "zone old01 is incomplete"},
+			{Zone: "tmp01", State: "cancelled", Result: "cancelled"},
+			{Zone: "web09", State: "queued"},
+		},
+	}
+}
+
+func TestReportGroupsAndNextCommands(t *testing.T) {
+	var b bytes.Buffer
+	if err := writeReport(&b, morning(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	t.Log("\n" + out)
+
+	// Sections in order, each listing its zones.
+	order := []string{"UPGRADED (1)", "  web01", "ROLLED BACK (2)", "  db01", "  db02", "FAILED (1)", "  app01",
+		"BLOCKED (1)", "  old01", "CANCELLED (1)", "  tmp01", "STILL RUNNING OR QUEUED (1)", "  web09  queued"}
+	at := 0
+	for _, s := range order {
+		i := strings.Index(out[at:], s)
+		if i < 0 {
+			t.Fatalf("%q missing or out of order", s)
+		}
+		at += i + len(s)
+	}
+
+	for _, want := range []string{
+		"7 jobs: 1 upgraded, 2 rolled-back, 1 failed, 1 blocked, 1 cancelled, 1 queued\n",
+		"queue paused: circuit breaker: 3 jobs in a row ended rolled-back with the same cause: no-space (zoneupadm resume)\n",
+		// upgraded: the rung that saved it, its time, what changed, and how to drop the snapshot
+		"  web01  saved by remove-conflicts, 3m12s\n",
+		"    removed packages: web/server/apache-22\n",
+		"    restored files:   etc/passwd, etc/shadow\n",
+		"    warnings:         svcs -x: smtp in maintenance\n",
+		"    next:             zfs destroy -r rpool/zones/web01@zoneup-a",
+		// rolled back with a destructive rung withheld: enqueue with --allow that rung
+		"    next:             zoneupadm log db01\n                      zoneupadm enqueue --allow recreate-image db01",
+		// rolled back for a host cause: look, then retry
+		"    next:             zoneupadm log db02\n                      zoneupadm retry db02\n",
+		// failed: look, and the manual rollback
+		"    next:             zoneupadm log app01\n                      zfs list -H -r -o name rpool/zones/app01   (then for each dataset, deepest first: zfs rollback DATASET@zoneup-d)\n",
+		// blocked: the error
+		"    error:            zone old01 is incomplete\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "enqueue --allow remove-conflicts") {
+		t.Error("an allowed rung is reported as withheld")
+	}
+	if strings.Contains(out, "zfs destroy -r rpool/zones/db") {
+		t.Error("a rolled-back zone's snapshot is offered for destruction")
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasSuffix(l, " ") {
+			t.Errorf("trailing blank in %q", l)
+		}
+	}
+}
+
+func TestReportEmpty(t *testing.T) {
+	var b bytes.Buffer
+	writeReport(&b, api.Report{Generated: time.Now(), Summary: map[string]int{}}, time.Now())
+	if out := b.String(); !strings.Contains(out, ": 0 jobs\n") || strings.Contains(out, "paused") || strings.Count(out, "\n") != 1 {
+		t.Errorf("empty report:\n%s", out)
+	}
+}

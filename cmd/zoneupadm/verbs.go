@@ -1,0 +1,418 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"zoneup/daemon/api"
+	"zoneup/daemon/client"
+)
+
+// flags parses a verb's options (see flagSpec); -h and --help ask for the
+// verb's usage. Errors are usage errors (exit 2).
+func flags(args []string, bools map[string]*bool, strs map[string]*string) ([]string, error) {
+	help := false
+	spec := flagSpec{bools: map[string]*bool{"-h": &help, "--help": &help}, strs: strs}
+	for k, v := range bools {
+		spec.bools[k] = v
+	}
+	pos, err := spec.parse(args)
+	switch {
+	case err != nil:
+		return nil, usageError("%v", err)
+	case help:
+		return nil, errHelp
+	}
+	return pos, nil
+}
+
+// oneZone parses the arguments of a verb that takes exactly one zone and
+// checks its name.
+func oneZone(args []string, bools map[string]*bool) (string, error) {
+	pos, err := flags(args, bools, nil)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", usageError("give exactly one zone")
+	}
+	if err := checkZone(pos[0]); err != nil {
+		return "", zoneError(pos[0], err)
+	}
+	return pos[0], nil
+}
+
+// noArgs parses the options of a verb that takes no positional argument.
+func noArgs(args []string, bools map[string]*bool) error {
+	pos, err := flags(args, bools, nil)
+	if err == nil && len(pos) > 0 {
+		err = usageError("unexpected argument %q", pos[0])
+	}
+	return err
+}
+
+// enqueue prints one line per zone, in the order given: queued ones on
+// stdout, refusals on stderr. Names that can never be jobs are refused
+// here and not sent; the daemon judges the rest.
+func (a *app) enqueue(ctx context.Context, args []string) error {
+	var allowList string
+	var noBoot bool
+	zones, err := flags(args, map[string]*bool{"--no-boot": &noBoot}, map[string]*string{"--allow": &allowList})
+	if err != nil {
+		return err
+	}
+	if len(zones) == 0 {
+		return usageError("no zone given")
+	}
+	var allow []string
+	if allowList != "" {
+		if allow, err = parseAllow(allowList); err != nil {
+			return usageError("%v", err)
+		}
+	}
+	refusals := make([]string, len(zones))
+	queued := make([]string, len(zones))
+	var send []string
+	var at []int // position in zones of each zone sent
+	for i, z := range zones {
+		if err := checkZone(z); err != nil {
+			refusals[i] = zoneMessage(z, err)
+			continue
+		}
+		send, at = append(send, z), append(at, i)
+	}
+	var askErr error
+	if len(send) > 0 {
+		res, err := a.c.Enqueue(ctx, api.EnqueueRequest{Zones: send, Allow: allow, NoBoot: noBoot})
+		switch {
+		case err != nil:
+			askErr = err
+		case len(res) != len(send):
+			askErr = fmt.Errorf("zoneupd answered for %d zones, %d were sent", len(res), len(send))
+		default:
+			for k, r := range res {
+				i := at[k]
+				if err := client.EnqueueError(r); err != nil {
+					refusals[i] = zoneMessage(zones[i], err)
+				} else {
+					queued[i] = fmt.Sprintf("%s: queued as job %s", zones[i], r.ID)
+				}
+			}
+		}
+	}
+	refused := false
+	for i := range zones {
+		switch {
+		case refusals[i] != "":
+			refused = true
+			fmt.Fprintf(a.err, "zoneupadm: %s\n", refusals[i])
+		case queued[i] != "":
+			fmt.Fprintln(a.out, queued[i])
+		}
+	}
+	if askErr != nil {
+		return askErr
+	}
+	if refused {
+		return exitCode(1)
+	}
+	return nil
+}
+
+// list prints one line per job: aligned columns for people (-H drops the
+// header), ":"-separated fields for scripts (-p), or the JSON array.
+func (a *app) list(ctx context.Context, args []string) error {
+	var noHeader, parsable, asJSON bool
+	var fieldList string
+	pos, err := flags(args, map[string]*bool{"-H": &noHeader, "-p": &parsable, "--json": &asJSON}, map[string]*string{"-o": &fieldList})
+	switch {
+	case err != nil:
+		return err
+	case len(pos) > 0:
+		return usageError("unexpected argument %q", pos[0])
+	case asJSON && (noHeader || parsable || fieldList != ""):
+		return usageError("--json prints every field; it takes no -H, -p or -o")
+	}
+	if asJSON {
+		// The daemon's bytes go out as they are, not decoded and encoded
+		// again. They are read in full first, so a slow reader of our
+		// stdout (a pager) never holds the daemon's side of the stream.
+		var buf bytes.Buffer
+		if err := a.c.JobsJSON(ctx, &buf); err != nil {
+			return err
+		}
+		_, err := a.out.Write(buf.Bytes())
+		return err
+	}
+	cols := defaultColumns
+	if fieldList != "" {
+		if cols, err = parseFields(fieldList); err != nil {
+			return usageError("-o: %v", err)
+		}
+	}
+	jobs, err := a.c.Jobs(ctx)
+	if err != nil {
+		return err
+	}
+	if parsable {
+		return writeParsable(a.out, jobs, cols, a.now())
+	}
+	return writeTable(a.out, jobs, cols, !noHeader, a.now())
+}
+
+// status prints the zone's newest job: key: value lines and the stage
+// history, or the JSON job object.
+func (a *app) status(ctx context.Context, args []string) error {
+	var asJSON bool
+	zone, err := oneZone(args, map[string]*bool{"--json": &asJSON})
+	if err != nil {
+		return err
+	}
+	j, err := a.c.Status(ctx, zone)
+	if err != nil {
+		return zoneError(zone, err)
+	}
+	if asJSON {
+		return writeJSON(a.out, j)
+	}
+	return writeStatus(a.out, j, a.now())
+}
+
+// cancel drops a queued job at once; a running one stops at its next stage
+// boundary (rolled back if anything changed), so the job is shown as the
+// daemon has it right after the request.
+func (a *app) cancel(ctx context.Context, args []string) error {
+	zone, err := oneZone(args, nil)
+	if err != nil {
+		return err
+	}
+	j, err := a.c.Cancel(ctx, zone)
+	switch {
+	case err != nil:
+		return zoneError(zone, err)
+	case j.Terminal:
+		fmt.Fprintf(a.out, "%s: job %s %s\n", zone, j.ID, j.State)
+	default:
+		fmt.Fprintf(a.out, "%s: cancel requested; job %s stops at the end of its %s stage and is rolled back if anything changed\n", zone, j.ID, j.State)
+	}
+	return nil
+}
+
+// retry queues a terminal job again: same id, history and snapshot.
+func (a *app) retry(ctx context.Context, args []string) error {
+	zone, err := oneZone(args, nil)
+	if err != nil {
+		return err
+	}
+	j, err := a.c.Retry(ctx, zone)
+	if err != nil {
+		return zoneError(zone, err)
+	}
+	fmt.Fprintf(a.out, "%s: queued again as job %s (attempt %d)\n", zone, j.ID, j.Attempt)
+	return nil
+}
+
+// pause, resume and reload act on the daemon as a whole; reload is what
+// the SMF refresh method runs.
+func (a *app) pause(ctx context.Context, args []string) error {
+	return a.queueOp(ctx, args, a.c.Pause, "queue paused; running jobs go on (zoneupadm resume)")
+}
+
+func (a *app) resume(ctx context.Context, args []string) error {
+	return a.queueOp(ctx, args, a.c.Resume, "queue resumed")
+}
+
+func (a *app) reload(ctx context.Context, args []string) error {
+	err := a.queueOp(ctx, args, a.c.Reload, "configuration reloaded")
+	if errors.Is(err, api.ErrInvalid) && a.smfMethod == "refresh" {
+		// As the SMF refresh method: a failing method would put the
+		// instance in maintenance while the daemon runs on with its old
+		// configuration. Say why in the service log and succeed.
+		fmt.Fprintf(a.err, "zoneupadm: reload refused, the running configuration stays: %v\n", err)
+		return nil
+	}
+	return err
+}
+
+// queueOp runs one argument-less call and says it is done.
+func (a *app) queueOp(ctx context.Context, args []string, fn func(context.Context) (api.Info, error), done string) error {
+	if err := noArgs(args, nil); err != nil {
+		return err
+	}
+	if _, err := fn(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.out, done)
+	return nil
+}
+
+// log prints the zone's log; -f follows it through the long poll until
+// the job is terminal and its last lines are out.
+func (a *app) log(ctx context.Context, args []string) error {
+	var follow bool
+	zone, err := oneZone(args, map[string]*bool{"-f": &follow})
+	if err != nil {
+		return err
+	}
+	if !follow {
+		lines, err := a.c.Log(ctx, zone, 0)
+		if err != nil {
+			return zoneError(zone, err)
+		}
+		return writeLog(a.out, lines)
+	}
+	var after uint64
+	var id string
+	return a.c.Watch(ctx, func() (bool, error) {
+		// Status before Log: every line written before the job became
+		// terminal is then in the Log answer that follows.
+		j, err := a.c.Status(ctx, zone)
+		if err != nil {
+			return false, zoneError(zone, err)
+		}
+		if id != "" && j.ID != id {
+			fmt.Fprintf(a.out, "--- %s: new job %s\n", zone, j.ID)
+			after = 0
+		}
+		id = j.ID
+		lines, err := a.c.Log(ctx, zone, after)
+		if err != nil {
+			return false, zoneError(zone, err)
+		}
+		if len(lines) > 0 {
+			after = lines[len(lines)-1].Seq
+		}
+		if err := writeLog(a.out, lines); err != nil {
+			return false, err
+		}
+		return j.Terminal, nil
+	})
+}
+
+// report prints the morning report (report.go), or the api.Report object.
+func (a *app) report(ctx context.Context, args []string) error {
+	var asJSON bool
+	if err := noArgs(args, map[string]*bool{"--json": &asJSON}); err != nil {
+		return err
+	}
+	rep, err := a.c.Report(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(a.out, rep)
+	}
+	return writeReport(a.out, rep, a.now())
+}
+
+// wait blocks on the long poll until every job named (default: all) is
+// terminal. Exit 0 when all ended done, 1 when one did not, 2 on timeout.
+func (a *app) wait(ctx context.Context, args []string) error {
+	var timeout string
+	zones, err := flags(args, nil, map[string]*string{"--timeout": &timeout})
+	if err != nil {
+		return err
+	}
+	for _, z := range zones {
+		if err := checkZone(z); err != nil {
+			return zoneError(z, err)
+		}
+	}
+	wctx := ctx
+	var limit time.Duration
+	if timeout != "" {
+		if limit, err = time.ParseDuration(timeout); err != nil || limit <= 0 {
+			return usageError("--timeout %q: want a duration such as 90s or 2h", timeout)
+		}
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithTimeout(ctx, limit)
+		defer cancel()
+	}
+	var last []api.Job
+	err = a.c.Watch(wctx, func() (bool, error) {
+		jobs, err := a.targets(wctx, zones)
+		if err != nil {
+			return false, err
+		}
+		last = jobs
+		for _, j := range jobs {
+			if !j.Terminal {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		// Judged by the clock, not by wctx.Err(): the poll may give up a
+		// moment before wctx's own timer fires.
+		if dl, ok := wctx.Deadline(); ok && limit > 0 && ctx.Err() == nil && !time.Now().Before(dl) {
+			return &failure{code: 2, msg: fmt.Sprintf("wait: timed out after %s; not terminal yet: %s", limit,
+				summarise(last, func(j api.Job) bool { return !j.Terminal }))}
+		}
+		return err
+	}
+	if notDone := summarise(last, func(j api.Job) bool { return j.State != "done" }); notDone != "" {
+		return &failure{code: 1, msg: "not every job ended done: " + notDone}
+	}
+	return nil
+}
+
+// targets returns the jobs of zones, or every job.
+func (a *app) targets(ctx context.Context, zones []string) ([]api.Job, error) {
+	if len(zones) == 0 {
+		return a.c.Jobs(ctx)
+	}
+	jobs := make([]api.Job, 0, len(zones))
+	for _, z := range zones {
+		j, err := a.c.Status(ctx, z)
+		if err != nil {
+			return nil, zoneError(z, err)
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
+}
+
+// summarise lists the jobs that match as "zone state, ..." (at most ten).
+func summarise(jobs []api.Job, match func(api.Job) bool) string {
+	var parts []string
+	n := 0
+	for _, j := range jobs {
+		if !match(j) {
+			continue
+		}
+		if n++; n <= 10 {
+			parts = append(parts, j.Zone+" "+j.State)
+		}
+	}
+	if n > 10 {
+		parts = append(parts, fmt.Sprintf("and %d more", n-10))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// shutdown succeeds whenever no daemon is left listening, also when none
+// was (the SMF stop method must not fail on a stopped service).
+func (a *app) shutdown(ctx context.Context, args []string) error {
+	var wait bool
+	if err := noArgs(args, map[string]*bool{"--wait": &wait}); err != nil {
+		return err
+	}
+	err := a.c.Shutdown(ctx, wait)
+	switch {
+	case errors.Is(err, client.ErrNotRunning):
+		fmt.Fprintln(a.out, err.Error())
+		return nil
+	case err != nil:
+		return err
+	case wait:
+		fmt.Fprintln(a.out, "zoneupd has stopped")
+	default:
+		fmt.Fprintln(a.out, "zoneupd is draining; it stops once its running tools are done (zoneupadm shutdown --wait waits for it)")
+	}
+	return nil
+}

@@ -318,6 +318,10 @@ func TestCrashInEveryKindOfCall(t *testing.T) {
 		plan := w.state()
 		gzBefore := w.show().GZ.Publishers
 		d := startDaemon(t, t.TempDir(), "--concurrency", "3")
+		// Armed before the first job starts, so a whole night passes by it.
+		if err := sim.SetCrashMatch(w.dir, todo[0][0], todo[0][1]); err != nil {
+			t.Fatal(err)
+		}
 		d.mustAdm("enqueue", "--allow", "remove-conflicts,recreate-image", "k2", "k3")
 		d.mustAdm("enqueue", "k1", "k4", "k5", "k6", "k7")
 		kills := 0

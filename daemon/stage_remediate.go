@@ -27,7 +27,14 @@ var rungs = map[string]rungFunc{
 // leaves its change in place for the next. The rung index is on disk before
 // the next rung looks, so a restart does not look at a passed rung again.
 func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
-	resumed := r.interruptedRung()
+	resumed, finished := r.lastRungStep()
+	if finished && resumed == r.rungAt(r.job.RungIndex) {
+		// The rung acted and its step is closed, but a crash came before
+		// the machine moved on: its attach -u is due, the rung is not run
+		// again.
+		r.note("event", "rung "+resumed+" had completed before the restart")
+		return fsm.EvAttach, nil
+	}
 	for r.job.RungIndex <= len(r.job.Ladder) {
 		rung := r.rungAt(r.job.RungIndex)
 		if slices.Contains(Destructive, rung) && !slices.Contains(r.job.Allow, rung) {
@@ -54,7 +61,7 @@ func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
 			r.note("event", fmt.Sprintf("rung %s failed: %v", rung, err))
 			applied = true
 		}
-		if !applied && rung == resumed {
+		if !applied && rung == resumed && !finished {
 			// Interrupted by a crash, it now finds nothing left to do: its
 			// change had completed, and its attach -u is still due.
 			r.note("event", "rung "+rung+" had completed before the restart")
@@ -88,15 +95,20 @@ func (r *run) nextRung() error {
 	return r.save()
 }
 
-// interruptedRung is the rung whose step a crash left open (marked
-// interrupted at resume), "" if the last step is another.
-func (r *run) interruptedRung() string {
+// lastRungStep looks at the last history step: if it is a rung that acted
+// (or was cut off while acting), it returns that rung, and whether its step
+// was closed (ok or failed) rather than interrupted by a crash.
+func (r *run) lastRungStep() (rung string, finished bool) {
 	if n := len(r.job.History); n > 0 {
-		if s := r.job.History[n-1]; s.Stage == "remediate" && s.Outcome == "interrupted" {
-			return s.Rung
+		switch s := r.job.History[n-1]; {
+		case s.Stage != "remediate":
+		case s.Outcome == "interrupted":
+			return s.Rung, false
+		case s.Outcome == "ok" || s.Outcome == "failed":
+			return s.Rung, true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // step runs fn as a history step of the rung: begin is persisted before,

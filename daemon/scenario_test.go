@@ -1,7 +1,10 @@
 package daemon
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -296,6 +299,10 @@ func TestFleet(t *testing.T) {
 	}
 	w := newSimWorld(t, fast, "--fleet", "40", "--seed", "3")
 	before, plan := w.show(), w.state()
+	files := map[string]map[string]string{}
+	for _, z := range before.Zones {
+		files[z.Name] = w.zoneFiles(z)
+	}
 	e := startEngine(t, map[string]string{"concurrency": "4", "allow": RungRemoveConflicts})
 	var half, rest []string
 	for i, z := range before.Zones {
@@ -310,7 +317,7 @@ func TestFleet(t *testing.T) {
 	jobs := e.waitAll(3 * time.Minute)
 	e.stop()
 	after := w.show()
-	results := map[string]int{}
+	results, rolledBack := map[string]int{}, 0
 	for _, j := range jobs {
 		allow := []string{RungRemoveConflicts}
 		if slices.Contains(half, j.Zone) {
@@ -324,12 +331,20 @@ func TestFleet(t *testing.T) {
 		}
 		if j.Result == "rolled-back" {
 			b, a := before.zone(j.Zone), after.zone(j.Zone)
-			if fmt.Sprint(a.Packages) != fmt.Sprint(b.Packages) || a.Entire != b.Entire {
-				t.Errorf("%s rolled back but its packages differ", j.Zone)
+			if fmt.Sprint(a.Packages) != fmt.Sprint(b.Packages) || a.Entire != b.Entire || fmt.Sprint(a.Publishers) != fmt.Sprint(b.Publishers) {
+				t.Errorf("%s rolled back but its package image differs", j.Zone)
 			}
+			now := w.zoneFiles(a)
+			if len(now) == 0 || !maps.Equal(now, files[j.Zone]) {
+				t.Errorf("%s rolled back but its files differ (%d files before, %d after)", j.Zone, len(files[j.Zone]), len(now))
+			}
+			rolledBack++
 		}
 	}
 	t.Logf("fleet of %d: %v", len(jobs), results)
+	if rolledBack == 0 {
+		t.Errorf("no zone was rolled back: the fleet does not test rollback")
+	}
 	if fmt.Sprint(after.GZ.Publishers) != fmt.Sprint(before.GZ.Publishers) {
 		t.Errorf("global publishers after: %v, before: %v", after.GZ.Publishers, before.GZ.Publishers)
 	}
@@ -343,4 +358,32 @@ func (w *simWorld) tool(name string, args ...string) string {
 		w.t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// zoneFiles hashes every file of the zone's active BE, wherever zonesim
+// keeps it: on the zone root while mounted, in data/ otherwise. The
+// snapshot folder and the package metadata are left out (the image is
+// compared through show).
+func (w *simWorld) zoneFiles(z simZone) map[string]string {
+	w.t.Helper()
+	dir := filepath.Join(w.dir, "zones", z.Name, "root")
+	if !z.Mounted {
+		dir = filepath.Join(w.dir, "data", strings.ReplaceAll(z.ZBE, "/", "%"))
+	}
+	out := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() && (rel == ".zfs" || rel == "var/pkg") {
+			return filepath.SkipDir
+		}
+		if d.Type().IsRegular() {
+			b, _ := os.ReadFile(p)
+			out[rel] = fmt.Sprintf("%x", sha256.Sum256(b))
+		}
+		return nil
+	})
+	return out
 }

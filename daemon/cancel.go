@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"zoneup/fsm"
+	"zoneup/host"
 )
 
 // cancelStep runs at a stage boundary of a job whose cancel was requested.
@@ -21,6 +22,18 @@ func (r *run) cancelStep(ctx context.Context) (fsm.Event, error) {
 			r.warn("could not boot the zone again after cancel: " + err.Error())
 		}
 		return fsm.EvCancel, nil
+	case fsm.Detach:
+		// The snapshot is taken; until the zone is detached nothing else
+		// has changed: boot it again rather than roll it back.
+		if z, err := r.zone(ctx); err == nil && (z.State == host.StateInstalled || z.State == host.StateRunning) {
+			if err := r.bootIfWasRunning(ctx); err != nil {
+				if errorsIsInterrupted(err) {
+					return "", err
+				}
+				r.warn("could not boot the zone again after cancel: " + err.Error())
+			}
+			return fsm.EvCancel, nil
+		}
 	case fsm.Rollback:
 		return r.rollback(ctx)
 	}

@@ -8,11 +8,12 @@ import (
 	"syscall"
 )
 
-// chown gives dst the owner of the snapshot's file (shadow must stay
+// chown gives name the owner of the snapshot's file (shadow must stay
 // root-owned, crontabs their user's). Errors are ignored: only root can
-// chown, and a non-root test run keeps its own uid.
-func chown(dst string, src fs.FileInfo) {
+// chown, and a non-root test run keeps its own uid. Lchown: never through
+// a link.
+func chown(root *os.Root, name string, src fs.FileInfo) {
 	if st, ok := src.Sys().(*syscall.Stat_t); ok {
-		_ = os.Chown(dst, int(st.Uid), int(st.Gid))
+		_ = root.Lchown(name, int(st.Uid), int(st.Gid))
 	}
 }

@@ -97,6 +97,17 @@ var Keys = []string{"db_path", "socket_path", "window", "concurrency", "ladder",
 	"stage_timeout", "verify_timeout", "default_job_duration", "breaker_threshold",
 	"log_level", "admin_group"}
 
+// KeyError is a bad value of one configuration key. It wraps ErrConfig.
+type KeyError struct {
+	Key, Value, Why string
+}
+
+func (e *KeyError) Error() string {
+	return fmt.Sprintf("%s: %s = %q: %s", ErrConfig, e.Key, e.Value, e.Why)
+}
+
+func (e *KeyError) Unwrap() error { return ErrConfig }
+
 // ParseConfig builds a Config from key/value strings; keys not given take
 // their defaults. The error names the key (and wraps ErrConfig).
 func ParseConfig(kv map[string]string) (Config, error) {
@@ -113,7 +124,7 @@ func ParseConfig(kv map[string]string) (Config, error) {
 		}
 	}
 	bad := func(k, why string) error {
-		return fmt.Errorf("%w: %s = %q: %s", ErrConfig, k, get(k), why)
+		return &KeyError{Key: k, Value: get(k), Why: why}
 	}
 	var err error
 	if c.DBPath = get("db_path"); !path.IsAbs(c.DBPath) {
@@ -280,6 +291,14 @@ func parseClock(s string) (int, error) {
 
 // String gives the window as configured.
 func (w Window) String() string { return w.spec }
+
+// Length is how long the window is open each day (a day when always).
+func (w Window) Length() time.Duration {
+	if w.Always {
+		return 24 * time.Hour
+	}
+	return time.Duration((w.End-w.Start+24*60)%(24*60)) * time.Minute
+}
 
 // Remaining returns how long the window stays open from now (0 when closed;
 // a very long time when always open).

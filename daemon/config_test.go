@@ -89,3 +89,12 @@ func TestBelongsTo(t *testing.T) {
 		}
 	}
 }
+
+func TestWindowLength(t *testing.T) {
+	for spec, want := range map[string]time.Duration{"22:00-06:00": 8 * time.Hour, "01:00-05:30": 270 * time.Minute, "always": 24 * time.Hour} {
+		w, err := ParseWindow(spec)
+		if err != nil || w.Length() != want {
+			t.Errorf("%s: %s %v, want %s", spec, w.Length(), err, want)
+		}
+	}
+}

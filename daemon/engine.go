@@ -43,6 +43,7 @@ type Engine struct {
 	}
 	lastID   string
 	stopping bool
+	tooLong  bool // warned that no job fits in the window
 
 	wake      chan struct{}
 	changedMu sync.Mutex
@@ -252,10 +253,16 @@ func (e *Engine) admit() time.Time {
 		if left <= 0 {
 			return cfg.Window.NextOpen(now)
 		}
-		if !cfg.Window.Always && e.predictLocked(cfg) > left {
+		if p := e.predictLocked(cfg); !cfg.Window.Always && p > left {
 			// It would not finish before dawn: wait for the next window.
+			if p > cfg.Window.Length() && !e.tooLong {
+				e.tooLong = true
+				e.log.Warn().Str("window", cfg.Window.String()).Dur("predicted", p).
+					Msg("a job is predicted to take longer than the whole window: nothing will start (widen window or lower default_job_duration)")
+			}
 			return cfg.Window.NextOpen(now.Add(left))
 		}
+		e.tooLong = false
 		id := e.queue[0]
 		e.queue = e.queue[1:]
 		j, err := e.store.GetJob(id)

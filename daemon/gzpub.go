@@ -34,8 +34,6 @@ func (g *globalPublishers) attaching() (unlock func()) {
 // strippedFor returns the jobs other than job that hold the global zone
 // stripped now (none when it is not stripped).
 func (g *globalPublishers) strippedFor(job string) []string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	rec, err := g.store.Global()
 	if err != nil || rec == nil || !rec.Stripped {
 		return nil
@@ -46,9 +44,10 @@ func (g *globalPublishers) strippedFor(job string) []string {
 // original returns the global zone's publishers as they were before zoneup
 // changed them: the record if there is one, else the live list.
 func (g *globalPublishers) original(ctx context.Context, t host.Tools) ([]host.Publisher, error) {
-	g.mu.Lock()
+	// A plain read of the record needs no mu: the store is safe for
+	// concurrent use, and mu may be held by a restore that waits for
+	// running attach -u calls.
 	rec, err := g.store.Global()
-	g.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -98,18 +97,30 @@ func (g *globalPublishers) strip(ctx context.Context, t host.Tools, job string, 
 	if err := g.store.PutGlobal(rec); err != nil {
 		return false, err
 	}
+	first := rec.Original[0].Name
+	extras := func() ([]string, error) {
+		live, err := t.ReadPublishers(ctx, "/")
+		if err != nil {
+			return nil, err
+		}
+		var extra []string
+		for _, p := range live {
+			if p.Name != first {
+				extra = append(extra, p.Name)
+			}
+		}
+		return extra, nil
+	}
+	// Already stripped (another holder did it): reading is no change, and
+	// the change lock, which waits for every running attach -u, is not taken.
+	extra, err := extras()
+	if err != nil || len(extra) == 0 {
+		return true, err
+	}
 	g.change.Lock()
 	defer g.change.Unlock()
-	live, err := t.ReadPublishers(ctx, "/")
-	if err != nil {
+	if extra, err = extras(); err != nil {
 		return false, err
-	}
-	first := rec.Original[0].Name
-	var extra []string
-	for _, p := range live {
-		if p.Name != first {
-			extra = append(extra, p.Name)
-		}
 	}
 	for _, name := range extra {
 		note("event", "global zone: unset-publisher "+name)

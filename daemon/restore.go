@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -17,21 +18,32 @@ import (
 // it as FILE.zoneup-new. It is idempotent: a file equal to the snapshot's is
 // left alone, and an existing .zoneup-new is never overwritten, so a crash
 // half way loses nothing.
+//
+// The zone root belongs to the zone, and zoneupd runs as root in the global
+// zone: every access goes through os.Root, so a symbolic link in the zone
+// (or in its snapshot) that points outside the zone root, or is absolute,
+// is refused instead of followed into the global zone's files.
 func (r *run) restoreConfig(ctx context.Context) error {
-	snapRoot := filepath.Join(r.root(), ".zfs", "snapshot", "zoneup-"+r.job.ID)
-	if _, err := os.Stat(snapRoot); err != nil {
+	zone, err := os.OpenRoot(r.root())
+	if err != nil {
 		return err
 	}
+	defer zone.Close()
+	snap, err := zone.OpenRoot(filepath.Join(".zfs", "snapshot", "zoneup-"+r.job.ID))
+	if err != nil {
+		return err
+	}
+	defer snap.Close()
 	r.job.Pending = "restore"
 	if err := r.save(); err != nil {
 		return err
 	}
 	var errs []error
 	for _, rel := range r.cfg.RestorePaths {
-		src := filepath.Join(snapRoot, rel)
-		err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		rel = filepath.Clean(rel)
+		err := fs.WalkDir(snap.FS(), rel, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) && p == src {
+				if errors.Is(err, fs.ErrNotExist) && p == rel {
 					return nil // not in this zone
 				}
 				return err
@@ -42,14 +54,13 @@ func (r *run) restoreConfig(ctx context.Context) error {
 			if !d.Type().IsRegular() {
 				return nil
 			}
-			relFile, _ := filepath.Rel(snapRoot, p)
-			changed, err := restoreFile(p, filepath.Join(r.root(), relFile))
+			changed, err := restoreFile(snap, zone, p)
 			if err != nil {
-				return err
+				return fmt.Errorf("restore %s: %w", p, err)
 			}
-			if changed && !slices.Contains(r.job.RestoredFiles, relFile) {
-				r.job.RestoredFiles = append(r.job.RestoredFiles, relFile)
-				r.note("event", "restored "+relFile+" from the snapshot (replaced version kept as "+relFile+".zoneup-new)")
+			if changed && !slices.Contains(r.job.RestoredFiles, p) {
+				r.job.RestoredFiles = append(r.job.RestoredFiles, p)
+				r.note("event", "restored "+p+" from the snapshot (replaced version kept as "+p+".zoneup-new)")
 			}
 			return nil
 		})
@@ -68,50 +79,51 @@ func (r *run) restoreConfig(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// restoreFile copies src over dst if their contents differ, keeping dst as
-// dst.zoneup-new. It reports whether it changed dst.
-func restoreFile(src, dst string) (bool, error) {
-	want, err := os.ReadFile(src)
+// restoreFile copies name from the snapshot over the zone's file if their
+// contents differ, keeping the zone's as name.zoneup-new. It reports
+// whether it changed the zone's file.
+func restoreFile(snap, zone *os.Root, name string) (bool, error) {
+	want, err := snap.ReadFile(name)
 	if err != nil {
 		return false, err
 	}
-	have, err := os.ReadFile(dst)
+	have, err := zone.ReadFile(name)
 	if err == nil && bytes.Equal(have, want) {
 		return false, nil
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, err
 	}
-	keep := dst + ".zoneup-new"
+	keep := name + ".zoneup-new"
 	if err == nil {
-		if _, statErr := os.Lstat(keep); errors.Is(statErr, fs.ErrNotExist) {
-			if err := os.Rename(dst, keep); err != nil {
+		if _, statErr := zone.Lstat(keep); errors.Is(statErr, fs.ErrNotExist) {
+			if err := zone.Rename(name, keep); err != nil {
 				return false, err
 			}
 		}
 	}
-	st, err := os.Stat(src)
+	st, err := snap.Stat(name)
 	if err != nil {
 		return false, err
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := zone.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		return false, err
 	}
-	tmp := dst + ".zoneup-tmp"
-	if err := copyFile(src, tmp, st.Mode().Perm()); err != nil {
+	tmp := name + ".zoneup-tmp"
+	if err := copyFile(snap, zone, name, tmp, st.Mode().Perm()); err != nil {
 		return false, err
 	}
-	chown(tmp, st)
-	return true, os.Rename(tmp, dst)
+	chown(zone, tmp, st)
+	return true, zone.Rename(tmp, name)
 }
 
-func copyFile(src, dst string, mode fs.FileMode) error {
-	in, err := os.Open(src)
+func copyFile(snap, zone *os.Root, src, dst string, mode fs.FileMode) error {
+	in, err := snap.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, mode)
+	out, err := zone.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, mode)
 	if err != nil {
 		return err
 	}

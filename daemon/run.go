@@ -31,6 +31,9 @@ type run struct {
 	cancel *atomic.Bool // set by zoneupadm cancel; acted on at the next stage boundary
 	// soft is done when the daemon starts draining: no new stage begins.
 	soft context.Context
+	// gzRestore reports the end of a global publisher restore this job
+	// started (nil when none is under way).
+	gzRestore chan error
 }
 
 // Resume or start the job until it is terminal or the daemon drains.
@@ -66,10 +69,17 @@ func (r *run) drive(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if next, err := fsm.Next(r.m.Current(), ev); err == nil && fsm.Terminal(next) {
+			// Restored before the last holder becomes terminal, also when a
+			// crash came between its release and the end of the restore.
+			r.releaseGlobal(ctx)
+			r.awaitGlobal()
+		}
 		if err := r.m.Fire(ctx, ev); err != nil {
 			return fmt.Errorf("job %s: %w", r.job.ID, err)
 		}
 	}
+	r.awaitGlobal()
 	return nil
 }
 

@@ -29,13 +29,30 @@ func (r *run) rungGlobalPublishers(ctx context.Context) (bool, error) {
 }
 
 // releaseGlobal tells the publisher keeper that this job's ladder is over.
-// The last holder restores the original list before it goes on.
+// The last holder restores the original list; the restore waits for the
+// attach -u runs of other jobs to finish, so it goes on in the background
+// while this job boots and verifies, and the job waits for it before it
+// becomes terminal (awaitGlobal). The job stays a holder on disk until the
+// keeper has let it go, so a crash in between repeats the release.
 func (r *run) releaseGlobal(ctx context.Context) {
-	if !r.job.GZHolder {
+	if !r.job.GZHolder || r.gzRestore != nil {
 		return
 	}
-	if err := r.e.gz.release(ctx, r.t, r.job.ID, r.note); err != nil {
+	done := make(chan error, 1)
+	r.gzRestore = done
+	go func() { done <- r.e.gz.release(ctx, r.t, r.job.ID, r.note) }()
+}
+
+// awaitGlobal waits for a release started by releaseGlobal.
+func (r *run) awaitGlobal() {
+	if r.gzRestore == nil {
+		return
+	}
+	err := <-r.gzRestore
+	r.gzRestore = nil
+	if err != nil {
 		r.warn("global zone publishers not restored yet (retried at the next job end and at restart): " + err.Error())
+		return
 	}
 	r.job.GZHolder = false
 	_ = r.save()

@@ -130,6 +130,10 @@ func (e *Engine) latest(zone string) (*persist.Job, error) {
 	}
 	j, err := e.store.LatestJob(zone)
 	if errors.Is(err, persist.ErrNotFound) {
+		// No job: tell a zone the host does not have from one never queued.
+		if _, zerr := e.tools("").Zone(context.Background(), zone); errors.Is(zerr, host.ErrNoSuchZone) {
+			return nil, fmt.Errorf("%w: %s", api.ErrUnknownZone, zone)
+		}
 		return nil, fmt.Errorf("%w: %s", api.ErrNoJob, zone)
 	}
 	return j, err
@@ -237,6 +241,9 @@ func (e *Engine) setPaused(p bool, reason string) error {
 // result.
 func (e *Engine) Report() (api.Report, error) {
 	rep := api.Report{Generated: e.now(), Summary: map[string]int{}, Jobs: []api.Job{}}
+	for _, r := range api.Results {
+		rep.Summary[r] = 0
+	}
 	err := e.store.ForEachJob(func(j *persist.Job) error {
 		a := ToAPI(j)
 		rep.Jobs = append(rep.Jobs, a)
@@ -244,9 +251,9 @@ func (e *Engine) Report() (api.Report, error) {
 		case a.Result != "":
 			rep.Summary[a.Result]++
 		case a.State == string(fsm.Queued):
-			rep.Summary["queued"]++
+			rep.Queued++
 		default:
-			rep.Summary["running"]++
+			rep.Running++
 		}
 		return nil
 	})

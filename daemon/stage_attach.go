@@ -84,6 +84,8 @@ func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 func (r *run) attached(ctx context.Context, rung string) (fsm.Event, error) {
 	r.job.Pending = ""
 	r.job.Rung = rung
+	// Earlier attempts' errors stay in the history; the job itself did not fail.
+	r.job.Error, r.job.Cause = "", ""
 	if err := r.end("ok", nil); err != nil {
 		return "", err
 	}
@@ -106,7 +108,12 @@ func (r *run) attached(ctx context.Context, rung string) (fsm.Event, error) {
 func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResult, err error) (fsm.Event, error) {
 	f := res.Failure
 	why := err
-	if f.Line != "" {
+	switch {
+	case errors.Is(err, host.ErrTimeout):
+		why = fmt.Errorf("attach -u after %s killed after stage_timeout (%s): %w", rung, r.cfg.StageTimeout, err)
+	case f.Kind == host.FailTransport && f.URL != "":
+		why = fmt.Errorf("attach -u after %s: transport: %s (%s)", rung, f.URL, f.Line)
+	case f.Line != "":
 		why = fmt.Errorf("attach -u after %s: %s: %s", rung, f.Kind, f.Line)
 	}
 	if errors.Is(err, host.ErrNoSuchZone) {
@@ -117,7 +124,9 @@ func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResu
 		return r.attachRollback("no-space", why)
 	case host.FailTransport:
 		if first, ok := r.e.gz.firstPublisher(ctx, r.t); ok && belongsTo(f.URL, first) {
-			return r.attachRollback("transport "+f.URL, fmt.Errorf("%w (the global zone's first-ranked publisher %s cannot be reached)", why, first.Name))
+			// The cause names the publisher, not the file that failed, so
+			// the breaker sees one dead repository as one cause.
+			return r.attachRollback("transport "+first.Name+" "+firstOrigin(first), fmt.Errorf("%w (the global zone's first-ranked publisher %s cannot be reached)", why, first.Name))
 		}
 	}
 	r.job.Error = oneLine(why.Error())
@@ -172,4 +181,11 @@ func hostOnly(u string) bool {
 	_, rest, ok := strings.Cut(u, "://")
 	_, p, _ := strings.Cut(rest, "/")
 	return ok && p == ""
+}
+
+func firstOrigin(p host.Publisher) string {
+	if len(p.Origins) > 0 {
+		return p.Origins[0]
+	}
+	return ""
 }

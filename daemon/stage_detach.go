@@ -13,28 +13,35 @@ import (
 // on the zone root). A zone already detached is left as it is; one the
 // zones service autobooted after a reboot is halted again first.
 func (r *run) detach(ctx context.Context) (fsm.Event, error) {
+	if r.job.BlockPending {
+		return r.unblock(ctx)
+	}
 	if err := r.begin("detach", ""); err != nil {
 		return "", err
 	}
-	rollback := func(cause string, err error) (fsm.Event, error) {
+	// Until the detach succeeds nothing has changed but the halt (the
+	// snapshot is only a way back): a failure refuses the job and boots the
+	// zone again if it was running.
+	block := func(cause string, err error) (fsm.Event, error) {
 		r.setFailure(cause, err)
+		r.job.BlockPending = true
 		if err := r.end("failed", err); err != nil {
 			return "", err
 		}
-		return fsm.EvRollback, nil
+		return r.unblock(ctx)
 	}
 	if err := r.ensureHalted(ctx); err != nil {
 		if errorsIsInterrupted(err) {
 			return "", err
 		}
-		return rollback("", err)
+		return block("", err)
 	}
 	z, err := r.zone(ctx)
 	if errors.Is(err, host.ErrNoSuchZone) {
-		return rollback("zone-gone", err)
+		return block("zone-gone", err)
 	}
 	if err != nil {
-		return rollback("", err)
+		return block("", err)
 	}
 	switch z.State {
 	case host.StateConfigured:
@@ -45,10 +52,10 @@ func (r *run) detach(ctx context.Context) (fsm.Event, error) {
 			return "", err
 		}
 		if err != nil {
-			return rollback("", fmt.Errorf("detach: %w", err))
+			return block("", fmt.Errorf("detach: %w", err))
 		}
 	default:
-		return rollback("", fmt.Errorf("zone %s is %s, cannot detach", r.job.Zone, z.State))
+		return block("", fmt.Errorf("zone %s is %s, cannot detach", r.job.Zone, z.State))
 	}
 	if err := r.end("ok", nil); err != nil {
 		return "", err

@@ -58,7 +58,7 @@ func (r *run) snapshot(ctx context.Context) (fsm.Event, error) {
 		}
 		if err := r.t.Snapshot(ctx, name); err != nil {
 			r.job.Pending = ""
-			return fail(fmt.Errorf("zfs snapshot -r %s: %w", name, err))
+			return fail(err) // the tool's error names the command
 		}
 	}
 	r.job.SnapshotTaken = true

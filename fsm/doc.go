@@ -9,9 +9,9 @@
 //	                                    remediate <-------+-----+  (one rung, then attach -u again)
 //	attach -> [boot -> verify] -> done
 //
-//	preflight, halt, snapshot --block--> blocked      (nothing changed)
+//	preflight, halt, snapshot, detach --block--> blocked  (nothing changed)
 //	snapshot .. verify --rollback--> rollback --> rolled-back | failed | cancelled
-//	queued, preflight, halt, snapshot --cancel--> cancelled  (nothing to undo)
+//	queued, preflight, halt, snapshot, detach --cancel--> cancelled  (the zone not yet detached: nothing to undo)
 //	blocked, rolled-back, failed, cancelled --retry--> queued
 //
 // Terminal states: done, blocked, rolled-back, failed, cancelled.

@@ -45,7 +45,7 @@ const (
 	EvBoot       Event = "boot"        // attach -> boot
 	EvVerify     Event = "verify"      // boot -> verify
 	EvFinish     Event = "finish"      // attach (no boot), verify -> done
-	EvBlock      Event = "block"       // preflight, halt, snapshot -> blocked
+	EvBlock      Event = "block"       // preflight, halt, snapshot, detach (nothing changed yet) -> blocked
 	EvRollback   Event = "rollback"    // any stage after the snapshot -> rollback
 	EvRolledBack Event = "rolled-back" // rollback -> rolled-back
 	EvFail       Event = "fail"        // rollback -> failed
@@ -73,11 +73,11 @@ var Table = []Transition{
 	{EvBoot, []State{Attach}, Boot},
 	{EvVerify, []State{Boot}, Verify},
 	{EvFinish, []State{Attach, Verify}, Done},
-	{EvBlock, []State{Preflight, Halt, Snapshot}, Blocked},
+	{EvBlock, []State{Preflight, Halt, Snapshot, Detach}, Blocked},
 	{EvRollback, []State{Snapshot, Detach, Attach, Remediate, Boot, Verify}, Rollback},
 	{EvRolledBack, []State{Rollback}, RolledBack},
 	{EvFail, []State{Rollback}, Failed},
-	{EvCancel, []State{Queued, Preflight, Halt, Snapshot, Rollback}, Cancelled},
+	{EvCancel, []State{Queued, Preflight, Halt, Snapshot, Detach, Rollback}, Cancelled},
 	{EvRetry, []State{Blocked, RolledBack, Failed, Cancelled}, Queued},
 }
 

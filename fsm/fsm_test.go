@@ -19,7 +19,7 @@ var want = map[State]map[Event]State{
 	Preflight:  {EvHalt: Halt, EvSnapshot: Snapshot, EvBlock: Blocked, EvCancel: Cancelled},
 	Halt:       {EvSnapshot: Snapshot, EvBlock: Blocked, EvCancel: Cancelled},
 	Snapshot:   {EvDetach: Detach, EvBlock: Blocked, EvRollback: Rollback, EvCancel: Cancelled},
-	Detach:     {EvAttach: Attach, EvRollback: Rollback},
+	Detach:     {EvAttach: Attach, EvBlock: Blocked, EvRollback: Rollback, EvCancel: Cancelled},
 	Attach:     {EvRemediate: Remediate, EvBoot: Boot, EvFinish: Done, EvRollback: Rollback},
 	Remediate:  {EvAttach: Attach, EvRollback: Rollback},
 	Boot:       {EvVerify: Verify, EvRollback: Rollback},

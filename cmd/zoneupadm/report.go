@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -73,8 +74,13 @@ func summaryLine(rep api.Report) string {
 	}
 	sort.Strings(others)
 	var parts []string
+	counts := maps.Clone(rep.Summary)
+	if counts == nil {
+		counts = map[string]int{}
+	}
+	counts["running"], counts["queued"] = rep.Running, rep.Queued
 	for _, k := range append(names, others...) {
-		if n := rep.Summary[k]; n > 0 {
+		if n := counts[k]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, k))
 		}
 	}

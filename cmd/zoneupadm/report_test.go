@@ -17,9 +17,9 @@ func morning() api.Report {
 	}
 	return api.Report{
 		Generated: t0.Add(5 * time.Hour),
-		Summary:   map[string]int{"upgraded": 1, "rolled-back": 2, "failed": 1, "blocked": 1, "cancelled": 1, "queued": 1},
-		Paused:    true,
-		Reason:    "circuit breaker: 3 jobs in a row ended rolled-back with the same cause: no-space",
+		Summary:   map[string]int{"upgraded": 1, "rolled-back": 2, "failed": 1, "blocked": 1, "cancelled": 1}, Queued: 1,
+		Paused: true,
+		Reason: "circuit breaker: 3 jobs in a row ended rolled-back with the same cause: no-space",
 		Jobs: []api.Job{
 			{Zone: "web01", State: "done", Result: "upgraded", Rung: "remove-conflicts", Snapshot: "rpool/zones/web01@zoneup-a",
 				RemovedPackages: []string{"web/server/apache-22"}, RestoredFiles: []string{"etc/passwd", "etc/shadow"},

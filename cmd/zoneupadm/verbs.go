@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -138,15 +137,11 @@ func (a *app) list(ctx context.Context, args []string) error {
 		return usageError("--json prints every field; it takes no -H, -p or -o")
 	}
 	if asJSON {
-		// The daemon's bytes go out as they are, not decoded and encoded
-		// again. They are read in full first, so a slow reader of our
-		// stdout (a pager) never holds the daemon's side of the stream.
-		var buf bytes.Buffer
-		if err := a.c.JobsJSON(ctx, &buf); err != nil {
-			return err
-		}
-		_, err := a.out.Write(buf.Bytes())
-		return err
+		// The daemon's bytes go out as they arrive, not decoded and encoded
+		// again, and not held: 10,000 jobs are some 20 MB. A slow reader of
+		// our stdout (a pager) only holds the daemon's writer, which holds
+		// no database transaction (jobs are read in chunks).
+		return a.c.JobsJSON(ctx, a.out)
 	}
 	cols := defaultColumns
 	if fieldList != "" {
@@ -315,18 +310,18 @@ func (a *app) wait(ctx context.Context, args []string) error {
 	var timeout string
 	zones, err := flags(args, nil, map[string]*string{"--timeout": &timeout})
 	if err != nil {
-		return err
+		return waitError(err)
 	}
 	for _, z := range zones {
 		if err := checkZone(z); err != nil {
-			return zoneError(z, err)
+			return waitError(zoneError(z, err))
 		}
 	}
 	wctx := ctx
 	var limit time.Duration
 	if timeout != "" {
 		if limit, err = time.ParseDuration(timeout); err != nil || limit <= 0 {
-			return usageError("--timeout %q: want a duration such as 90s or 2h", timeout)
+			return waitError(usageError("--timeout %q: want a duration such as 90s or 2h", timeout))
 		}
 		var cancel context.CancelFunc
 		wctx, cancel = context.WithTimeout(ctx, limit)
@@ -353,12 +348,28 @@ func (a *app) wait(ctx context.Context, args []string) error {
 			return &failure{code: 2, msg: fmt.Sprintf("wait: timed out after %s; not terminal yet: %s", limit,
 				summarise(last, func(j api.Job) bool { return !j.Terminal }))}
 		}
-		return err
+		return waitError(err)
 	}
 	if notDone := summarise(last, func(j api.Job) bool { return j.State != "done" }); notDone != "" {
 		return &failure{code: 1, msg: "not every job ended done: " + notDone}
 	}
 	return nil
+}
+
+// waitError gives every error of wait exit code 3, so that 0 (all done), 1
+// (one is not) and 2 (timed out) keep their meaning for scripts.
+func waitError(err error) error {
+	if errors.Is(err, errHelp) {
+		return err
+	}
+	var f *failure
+	if errors.As(err, &f) {
+		return &failure{code: 3, msg: f.msg, usage: f.usage}
+	}
+	if errors.Is(err, context.Canceled) {
+		return err // Ctrl-C: 130
+	}
+	return &failure{code: 3, msg: message(err)}
 }
 
 // targets returns the jobs of zones, or every job.

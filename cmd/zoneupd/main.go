@@ -48,12 +48,12 @@ func run(args []string) int {
 			usage(fs)
 			return 0
 		}
-		fmt.Fprintf(os.Stderr, "zoneupd: %v\n", err)
-		return 2
+		fmt.Fprintf(os.Stderr, "zoneupd: %v (see zoneupd --help)\n", err)
+		return smf.ExitConfig // a bad start method is bad configuration: SMF must not retry it
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "zoneupd: unexpected argument %q (see zoneupd --help)\n", fs.Arg(0))
-		return 2
+		return smf.ExitConfig
 	}
 	flags := map[string]string{}
 	fs.Visit(func(f *flag.Flag) {
@@ -63,12 +63,20 @@ func run(args []string) int {
 	})
 	load := func() (daemon.Config, error) {
 		kv := map[string]string{}
-		if fmri, ok := smf.FMRI(); ok {
+		fmri, inSMF := smf.FMRI()
+		if inSMF {
 			props, err := smf.LoadConfig(context.Background(), fmri, svcprop)
 			if err != nil {
 				return daemon.Config{}, fmt.Errorf("%w: %v", daemon.ErrConfig, err)
 			}
-			kv = props
+			for k, v := range props {
+				if _, known := daemon.Defaults[k]; !known {
+					// A property of a newer or older release: said, not fatal.
+					fmt.Fprintf(os.Stderr, "zoneupd: ignoring unknown property config/%s of %s\n", k, fmri)
+					continue
+				}
+				kv[k] = v
+			}
 		}
 		for k, v := range flags {
 			kv[k] = v // flags override
@@ -80,14 +88,16 @@ func run(args []string) int {
 		if *drainGrace > 0 {
 			cfg.DrainGrace = *drainGrace
 		}
-		return cfg, err
+		return cfg, explainConfig(err, flags, fmri, inSMF)
 	}
 	cfg, err := load()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "zoneupd: %v\n", err)
 		return smf.ExitConfig
 	}
-	if *background {
+	// A child started by --background runs in the foreground whatever its
+	// argv says (--background=true would otherwise start another child).
+	if *background && os.Getenv(readyEnv) == "" {
 		return startBackground(args, cfg)
 	}
 	zerolog.TimeFieldFormat = time.RFC3339Nano
@@ -112,6 +122,26 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "zoneupd: %v\n", err)
 		return smf.ExitFatal
 	}
+}
+
+// explainConfig says where a bad value came from and what to do about it.
+func explainConfig(err error, flags map[string]string, fmri string, inSMF bool) error {
+	var ke *daemon.KeyError
+	if !errors.As(err, &ke) {
+		return err
+	}
+	if _, fromFlag := flags[ke.Key]; fromFlag || !inSMF {
+		return fmt.Errorf("%w: --%s %q: %s (fix the flag; zoneupd --help)", daemon.ErrConfig, strings.ReplaceAll(ke.Key, "_", "-"), ke.Value, ke.Why)
+	}
+	typ := "astring"
+	switch ke.Key {
+	case "concurrency", "breaker_threshold":
+		typ = "count"
+	case "boot_after":
+		typ = "boolean"
+	}
+	return fmt.Errorf("%w: property config/%s of %s is %q: %s (fix it: svccfg -s %s setprop config/%s = %s: VALUE; svcadm refresh %s; svcadm clear %s)",
+		daemon.ErrConfig, ke.Key, fmri, ke.Value, ke.Why, fmri, ke.Key, typ, fmri, fmri)
 }
 
 // svcprop runs the real svcprop (found on PATH) for smf.LoadConfig.
@@ -149,7 +179,7 @@ func readyNotifier() func() {
 func startBackground(args []string, cfg daemon.Config) int {
 	var rest []string
 	for _, a := range args {
-		if a != "--background" && a != "-background" {
+		if name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name != "background" || !strings.HasPrefix(a, "-") {
 			rest = append(rest, a)
 		}
 	}
@@ -186,6 +216,9 @@ func startBackground(args []string, cfg daemon.Config) int {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			code = ee.ExitCode()
+			if code < 0 {
+				code = smf.ExitFatal // killed by a signal
+			}
 		} else if err != nil {
 			code = smf.ExitFatal
 		}

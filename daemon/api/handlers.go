@@ -2,8 +2,6 @@ package api
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -40,8 +38,7 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
 // service hands them out, one job per line. Nothing is collected first, so
 // a long list costs the daemon no memory and starts arriving at once.
 func (s *Server) jobs(w http.ResponseWriter, r *http.Request) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	var buf []byte
 	// Fewer, larger writes than the response's own 4 KiB buffer makes.
 	out := bufio.NewWriterSize(w, 64<<10)
 	n := 0
@@ -49,18 +46,16 @@ func (s *Server) jobs(w http.ResponseWriter, r *http.Request) {
 		if err := r.Context().Err(); err != nil {
 			return err
 		}
-		buf.Reset()
+		buf = buf[:0]
 		if n == 0 {
 			w.Header().Set("Content-Type", "application/json")
-			buf.WriteString("[\n")
+			buf = append(buf, "[\n"...)
 		} else {
-			buf.WriteString(",\n")
+			buf = append(buf, ",\n"...)
 		}
-		if err := enc.Encode(j); err != nil {
-			return err
-		}
+		buf = j.AppendJSON(buf) // what json.Marshal gives, without reflection
 		n++
-		_, err := out.Write(buf.Bytes()[:buf.Len()-1]) // without Encode's newline
+		_, err := out.Write(buf)
 		return err
 	})
 	switch {

@@ -136,7 +136,7 @@ func TestEveryEndpoint(t *testing.T) {
 
 	var rep api.Report
 	w.ok("GET", "/v1/report", "", &rep)
-	if rep.Summary["queued"] != 1 || len(rep.Jobs) != 1 {
+	if rep.Queued != 1 || len(rep.Jobs) != 1 {
 		t.Fatalf("report %+v", rep)
 	}
 

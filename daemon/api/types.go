@@ -89,11 +89,16 @@ type LogLine struct {
 // Report is the morning report.
 type Report struct {
 	Generated time.Time      `json:"generated"`
-	Summary   map[string]int `json:"summary"` // count per result name (upgraded, blocked, rolled-back, failed, cancelled, and "running"/"queued" for the rest)
+	Summary   map[string]int `json:"summary"` // count per result name: every name of Results, 0 included
+	Running   int            `json:"running"` // jobs past queued and not yet terminal
+	Queued    int            `json:"queued"`  // jobs waiting to start
 	Jobs      []Job          `json:"jobs"`
 	Paused    bool           `json:"paused"`
 	Reason    string         `json:"reason,omitempty"`
 }
+
+// Results are the result names of a terminal job (SPEC 5).
+var Results = []string{"upgraded", "blocked", "rolled-back", "failed", "cancelled"}
 
 // Info describes the daemon and its queue.
 type Info struct {

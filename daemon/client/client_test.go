@@ -120,7 +120,7 @@ func TestEveryCall(t *testing.T) {
 	if in, err := c.Info(ctx); err != nil || in.PID != os.Getpid() {
 		t.Fatalf("info: %v %+v", err, in)
 	}
-	if r, err := c.Report(ctx); err != nil || r.Summary["queued"] != 2 {
+	if r, err := c.Report(ctx); err != nil || r.Queued != 2 {
 		t.Fatalf("report: %v %+v", err, r)
 	}
 	f.AddLog("web01", "event", "a")

@@ -290,14 +290,17 @@ func (f *Fake) Report() (api.Report, error) {
 		return api.Report{}, err
 	}
 	rep := api.Report{Generated: f.nowLocked(), Summary: map[string]int{}, Jobs: slices.Clone(f.jobs), Paused: f.paused, Reason: f.reason}
+	for _, r := range api.Results {
+		rep.Summary[r] = 0
+	}
 	for _, j := range f.jobs {
 		switch {
 		case j.Result != "":
 			rep.Summary[j.Result]++
 		case j.State == "queued":
-			rep.Summary["queued"]++
+			rep.Queued++
 		default:
-			rep.Summary["running"]++
+			rep.Running++
 		}
 	}
 	return rep, nil

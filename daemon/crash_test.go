@@ -161,19 +161,8 @@ func TestCrashSuite(t *testing.T) {
 			next := len(readInvocations(t, w.dir)) + 1 + rng.IntN(4+2*runNo)
 			at := []string{"start", "end"}[rng.IntN(2)]
 			setCrashPlan(t, w.dir, next, at)
-			_, code := d.admCode("wait", "--timeout", "60s")
-			select {
-			case <-d.exited:
-			case <-time.After(2 * time.Second):
-			}
-			if d.cmd.ProcessState == nil {
-				// The daemon lives: every job is terminal (0 or 1) and the
-				// plan named a call that never came.
-				os.Remove(filepath.Join(w.dir, "crashplan"))
-				if code != 0 && code != 1 {
-					t.Fatalf("run %d: wait exit %d with the daemon alive", runNo, code)
-				}
-				break
+			if !d.waitOrCrash(w) {
+				break // the plan named a call that never came
 			}
 			kills++
 			for _, i := range readInvocations(t, w.dir) {
@@ -181,9 +170,7 @@ func TestCrashSuite(t *testing.T) {
 					killedIn[callKind(i)+" ("+at+")"]++
 				}
 			}
-			killStrays(w.dir)
-			d.stderr.Close()
-			d.launch(binaries(t))
+			d.restart(w)
 		}
 		check(fmt.Sprintf("run %d", runNo), d.report())
 		d.shutdown()
@@ -204,6 +191,34 @@ func TestCrashSuite(t *testing.T) {
 	if kills < 100 {
 		t.Errorf("only %d kill points", kills)
 	}
+}
+
+// waitOrCrash waits until every job is terminal or the crash plan killed
+// the daemon, and reports whether it did. With the daemon alive the plan is
+// disarmed.
+func (d *daemonProc) waitOrCrash(w *simWorld) bool {
+	d.t.Helper()
+	_, code := d.admCode("wait", "--timeout", "60s")
+	select {
+	case <-d.exited:
+	case <-time.After(2 * time.Second):
+	}
+	if d.cmd.ProcessState != nil {
+		return true
+	}
+	os.Remove(filepath.Join(w.dir, "crashplan"))
+	if code != 0 && code != 1 {
+		d.t.Fatalf("wait exit %d with the daemon alive", code)
+	}
+	return false
+}
+
+// restart starts the daemon again after a crash, its stray tools killed.
+func (d *daemonProc) restart(w *simWorld) {
+	d.t.Helper()
+	killStrays(w.dir)
+	d.stderr.Close()
+	d.launch(binaries(d.t))
 }
 
 // callKind names a tool call by tool and subcommand ("zoneadm attach",
@@ -330,24 +345,13 @@ func TestCrashInEveryKindOfCall(t *testing.T) {
 			if err := sim.SetCrashMatch(w.dir, p[0], p[1]); err != nil {
 				t.Fatal(err)
 			}
-			_, code := d.admCode("wait", "--timeout", "60s")
-			select {
-			case <-d.exited:
-			case <-time.After(2 * time.Second):
-			}
-			if d.cmd.ProcessState == nil {
-				os.Remove(filepath.Join(w.dir, "crashplan"))
-				if code != 0 && code != 1 {
-					t.Fatalf("wait exit %d with the daemon alive", code)
-				}
+			if !d.waitOrCrash(w) {
 				break // the night ended before that call came: next run
 			}
 			killed[p[0]+" ("+p[1]+")"] = true
 			kills++
 			todo = todo[1:]
-			killStrays(w.dir)
-			d.stderr.Close()
-			d.launch(binaries(t))
+			d.restart(w)
 		}
 		if d.cmd.ProcessState == nil {
 			d.admCode("wait", "--timeout", "60s")
@@ -395,8 +399,7 @@ func TestRebootBetweenHaltAndDetach(t *testing.T) {
 	if z := w.show().zone("b1"); z.State != "running" {
 		t.Fatalf("after the reboot b1 is %s, want running (autoboot)", z.State)
 	}
-	d.stderr.Close()
-	d.launch(binaries(t))
+	d.restart(w)
 	if _, code := d.admCode("wait", "--timeout", "60s", "b1"); code != 0 {
 		out, _ := d.adm("status", "b1")
 		t.Fatalf("b1 not upgraded after the reboot:\n%s", out)

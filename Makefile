@@ -84,11 +84,15 @@ install-check:
 lint: vet smf-check man-check
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 
-# Fuzz every parser for FUZZTIME each (the seed corpora run in make test).
+# Fuzz every parser (host, smf) and the job JSON encoder for FUZZTIME each;
+# the seed corpora run in make test.
 FUZZTIME ?= 30s
+FUZZPKGS ?= ./host/ ./smf/ ./daemon/api/
 fuzz:
-	@for f in $$($(GO) test -list '^Fuzz' ./host/ | grep ^Fuzz); do \
-	  echo "fuzz $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./host/ || exit 1; \
+	@for p in $(FUZZPKGS); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$p | grep ^Fuzz); do \
+	    echo "fuzz $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
+	  done; \
 	done
 
 demo: build

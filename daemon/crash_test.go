@@ -178,18 +178,24 @@ func TestCrashSuite(t *testing.T) {
 		if pubs := w.show().GZ.Publishers; fmt.Sprint(pubs) != fmt.Sprint(gzBefore) {
 			t.Errorf("run %d: global publishers %v, before %v", runNo, pubs, gzBefore)
 		}
-		st, err := persist.Open(d.db, persist.Options{Timeout: time.Second})
-		if err != nil {
-			t.Fatalf("reopen db: %v", err)
-		}
-		if err := st.Check(); err != nil {
-			t.Errorf("run %d: bbolt check: %v", runNo, err)
-		}
-		st.Close()
+		checkDB(t, d.db)
 	}
 	t.Logf("%d kill points in %d kinds of tool call: %v", kills, len(killedIn), killedIn)
 	if kills < 100 {
 		t.Errorf("only %d kill points", kills)
+	}
+}
+
+// checkDB runs bbolt's consistency check on a stopped daemon's database.
+func checkDB(t *testing.T, db string) {
+	t.Helper()
+	st, err := persist.Open(db, persist.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("reopen %s: %v", db, err)
+	}
+	defer st.Close()
+	if err := st.Check(); err != nil {
+		t.Errorf("bbolt check of %s: %v", db, err)
 	}
 }
 
@@ -367,6 +373,7 @@ func TestCrashInEveryKindOfCall(t *testing.T) {
 		if pubs := w.show().GZ.Publishers; fmt.Sprint(pubs) != fmt.Sprint(gzBefore) {
 			t.Errorf("run %d: global publishers %v, before %v", runNo, pubs, gzBefore)
 		}
+		checkDB(t, d.db)
 		if len(todo) > 0 && kills == 0 {
 			// A whole night, armed from its start, never made that call.
 			t.Errorf("never reached a call matching %q", todo[0][0])

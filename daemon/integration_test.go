@@ -101,8 +101,31 @@ func TestCLIVerbs(t *testing.T) {
 			t.Errorf("status a3 lacks %q:\n%s", s, st)
 		}
 	}
-	// retry keeps the id and the snapshot, this time with the rung allowed
-	// through a new enqueue being refused (the job is terminal, so enqueue works).
+	// retry: a new attempt of the same job, with its id, history and
+	// snapshot (no second zfs snapshot); policy still withholds the rung.
+	before, _ := d.client().Status(context.Background(), "a3")
+	d.mustAdm("retry", "a3")
+	if _, code := d.admCode("wait", "--timeout", "60s", "a3"); code != 1 {
+		t.Errorf("retried a3: wait exit %d, want 1 (rolled back again)", code)
+	}
+	after, _ := d.client().Status(context.Background(), "a3")
+	if after.ID != before.ID || after.Snapshot != before.Snapshot || after.Attempt != 2 || len(after.History) <= len(before.History) {
+		t.Errorf("retry: id %s->%s snapshot %s->%s attempt %d history %d->%d", before.ID, after.ID,
+			before.Snapshot, after.Snapshot, after.Attempt, len(before.History), len(after.History))
+	}
+	snaps := 0
+	for _, i := range readInvocations(t, w.dir) {
+		if strings.HasPrefix(i.Cmd(), "zfs snapshot -r") && strings.Contains(i.Cmd(), "/a3@") {
+			snaps++
+		}
+	}
+	if snaps != 1 {
+		t.Errorf("%d snapshots of a3 after a retry, want 1", snaps)
+	}
+	if out, code := d.admCode("retry", "a1"); code == 0 || !strings.Contains(out, "enqueue") {
+		t.Errorf("retry of an upgraded zone: exit %d %q; want a refusal pointing to enqueue", code, out)
+	}
+	// A new job for the zone, this time with the rung allowed.
 	out := d.mustAdm("enqueue", "--allow", "remove-conflicts", "a3")
 	if !strings.Contains(out, "a3") {
 		t.Errorf("enqueue a3: %q", out)
@@ -119,7 +142,6 @@ func TestCLIVerbs(t *testing.T) {
 	if out := d.mustAdm("log", "a2"); !strings.Contains(out, "attach -u") || !strings.Contains(out, "image-update") {
 		t.Errorf("log a2 lacks the tool runs:\n%s", out)
 	}
-	_ = w
 }
 
 func TestCancelRunningJobRollsBack(t *testing.T) {

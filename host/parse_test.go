@@ -24,6 +24,50 @@ func testdata(t testing.TB, name string) string {
 }
 
 // input is a test case's text: a testdata file, or inline text.
+// parseCase is one table row of a parser that returns a list: the input
+// (a testdata file or inline text) and either the whole list, or its
+// length and some of its elements.
+type parseCase[T any] struct {
+	name, file, text string
+	want             []T
+	n                int       // when want is nil and spot is set: the number of elements
+	spot             map[int]T // and some of them
+	wantErr          bool
+}
+
+// runParseCases runs the rows against parse.
+func runParseCases[T any](t *testing.T, cases []parseCase[T], parse func(string) ([]T, error)) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parse(input(t, tc.file, tc.text))
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("want an error, got %+v", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.spot == nil {
+				if !reflect.DeepEqual(got, tc.want) {
+					t.Fatalf("got  %+v\nwant %+v", got, tc.want)
+				}
+				return
+			}
+			if len(got) != tc.n {
+				t.Fatalf("got %d elements, want %d", len(got), tc.n)
+			}
+			for i, w := range tc.spot {
+				if !reflect.DeepEqual(got[i], w) {
+					t.Errorf("element %d: got %+v, want %+v", i, got[i], w)
+				}
+			}
+		})
+	}
+}
+
 func input(t testing.TB, file, text string) string {
 	if file != "" {
 		return testdata(t, file)
@@ -39,13 +83,7 @@ func TestParseZoneList(t *testing.T) {
 		{ID: "-", Name: "legacy1", State: "configured", Zonepath: "/zones/legacy1", Brand: "ipkg", IPType: "shared"},
 		{ID: "-", Name: "odd", State: "configured", Zonepath: "/zones/a:b", Brand: "ipkg", IPType: "excl"},
 	}
-	tests := []struct {
-		name, file, text string
-		want             []Zone
-		n                int          // when want is nil: the number of zones
-		spot             map[int]Zone // and some of them
-		wantErr          bool
-	}{
+	tests := []parseCase[Zone]{
 		{name: "reference illumos", file: "zoneadm_list_cp_oi.txt", want: refZones},
 		{name: "reference Solaris 11, two more fields", file: "zoneadm_list_cp_s11.txt",
 			want: []Zone{{ID: "0", Name: "global", State: "running", Zonepath: "/", Brand: "solaris", IPType: "shared"}}},
@@ -67,34 +105,7 @@ func TestParseZoneList(t *testing.T) {
 		{name: "empty", text: "", want: nil},
 		{name: "too few fields", text: "0:global:running:/::ipkg", wantErr: true},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseZoneList(input(t, tc.file, tc.text))
-			if tc.wantErr {
-				if err == nil {
-					t.Fatalf("want an error, got %+v", got)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tc.spot == nil {
-				if !reflect.DeepEqual(got, tc.want) {
-					t.Fatalf("got  %+v\nwant %+v", got, tc.want)
-				}
-				return
-			}
-			if len(got) != tc.n {
-				t.Fatalf("got %d zones, want %d", len(got), tc.n)
-			}
-			for i, z := range tc.spot {
-				if got[i] != z {
-					t.Errorf("zone %d: got %+v, want %+v", i, got[i], z)
-				}
-			}
-		})
-	}
+	runParseCases(t, tests, ParseZoneList)
 }
 
 func TestZoneRoot(t *testing.T) {
@@ -256,13 +267,7 @@ func TestActiveBEUUIDWithoutUUID(t *testing.T) {
 }
 
 func TestParseMountP(t *testing.T) {
-	tests := []struct {
-		name, file, text string
-		want             []Mount
-		n                int
-		spot             map[int]Mount
-		wantErr          bool
-	}{
+	tests := []parseCase[Mount]{
 		{name: "reference", file: "mount_p_oi.txt", want: []Mount{{"rpool/zones/web01/ROOT/zbe", "/zones/web01/root", "zfs", "rw,devices,setuid,nonbmand,exec,xattr,atime"}}},
 		{name: "zonesim s11e (lines without options)", file: "sim_mount_p_s11e.txt", n: 30, spot: map[int]Mount{
 			0:  {"/devices", "/devices", "devfs", ""},
@@ -272,39 +277,11 @@ func TestParseMountP(t *testing.T) {
 		{name: "dash options", text: "swap - /tmp tmpfs - yes -\n", want: []Mount{{"swap", "/tmp", "tmpfs", ""}}},
 		{name: "short line", text: "swap - /tmp\n", wantErr: true},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseMountP(input(t, tc.file, tc.text))
-			if tc.wantErr != (err != nil) {
-				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
-			}
-			if tc.wantErr {
-				return
-			}
-			if tc.spot == nil {
-				if !reflect.DeepEqual(got, tc.want) {
-					t.Fatalf("got  %+v\nwant %+v", got, tc.want)
-				}
-				return
-			}
-			if len(got) != tc.n {
-				t.Fatalf("got %d mounts, want %d", len(got), tc.n)
-			}
-			for i, m := range tc.spot {
-				if got[i] != m {
-					t.Errorf("mount %d: got %+v, want %+v", i, got[i], m)
-				}
-			}
-		})
-	}
+	runParseCases(t, tests, ParseMountP)
 }
 
 func TestParsePublisherTSV(t *testing.T) {
-	tests := []struct {
-		name, file, text string
-		want             []PublisherRow
-		wantErr          bool
-	}{
+	tests := []parseCase[PublisherRow]{
 		{name: "reference OI, 8 columns", file: "pkg_publisher_tsv_oi.txt", want: []PublisherRow{
 			{Name: "openindiana.org", Sticky: true, Enabled: true, Type: "origin", Status: "online", URI: "http://pkg.openindiana.org/hipster/"}}},
 		{name: "reference S11E, 7 columns, PREFERRED in column 3", file: "pkg_publisher_tsv_s11e.txt", want: []PublisherRow{
@@ -329,24 +306,11 @@ func TestParsePublisherTSV(t *testing.T) {
 			{Name: "c", Sticky: true, Enabled: true}}},
 		{name: "too few columns", text: "a\ttrue\ttrue\n", wantErr: true},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParsePublisherTSV(input(t, tc.file, tc.text))
-			if tc.wantErr != (err != nil) {
-				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
-			}
-			if !tc.wantErr && !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("got  %+v\nwant %+v", got, tc.want)
-			}
-		})
-	}
+	runParseCases(t, tests, ParsePublisherTSV)
 }
 
 func TestParsePublisherInfo(t *testing.T) {
-	tests := []struct {
-		name, file, text string
-		want             []PublisherInfo
-	}{
+	tests := []parseCase[PublisherInfo]{
 		{name: "zonesim oi: the disabled one says No", file: "sim_pkg_publisher_info_oi.txt", want: []PublisherInfo{
 			{Name: "openindiana.org", Origins: []string{"http://pkg.openindiana.org/hipster/"}, Enabled: true, EnabledKnown: true},
 			{Name: "hipster-encumbered", Origins: []string{"http://pkg.openindiana.org/hipster-encumbered/"}, Enabled: true, EnabledKnown: true},
@@ -374,17 +338,7 @@ func TestParsePublisherInfo(t *testing.T) {
 		{name: "no Enabled line", text: "Publisher: old\nOrigin URI: http://x/\n", want: []PublisherInfo{{Name: "old", Origins: []string{"http://x/"}}}},
 		{name: "nothing", text: "pkg: garbage\n", want: nil},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParsePublisherInfo(input(t, tc.file, tc.text))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("got  %+v\nwant %+v", got, tc.want)
-			}
-		})
-	}
+	runParseCases(t, tests, ParsePublisherInfo)
 }
 
 func TestFoldPublisherRows(t *testing.T) {
@@ -417,13 +371,7 @@ func TestFoldPublisherRows(t *testing.T) {
 }
 
 func TestParsePkgList(t *testing.T) {
-	tests := []struct {
-		name, file, text string
-		want             []Package
-		n                int
-		spot             map[int]Package
-		wantErr          bool
-	}{
+	tests := []parseCase[Package]{
 		{name: "reference OI entire", file: "pkg_list_H_entire_oi.txt", want: []Package{{Stem: "entire", Version: "0.5.11-2020.0.1.19000", Flags: "i--"}}},
 		{name: "zonesim s11e entire", file: "sim_pkg_list_H_entire_s11e.txt", want: []Package{{Stem: "entire", Version: "0.5.11-0.134", Flags: "installed -----"}}},
 		{name: "zonesim oi zone, publisher suffix", file: "sim_pkg_list_H_oi.txt", n: 13, spot: map[int]Package{
@@ -441,31 +389,7 @@ func TestParsePkgList(t *testing.T) {
 			want: []Package{{Stem: "SUNWcs", Publisher: "opensolaris.org", Version: "0.5.11-0.111", Flags: "installed u----"}}},
 		{name: "no flags", text: "entire 0.5.11-0.134\n", wantErr: true},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParsePkgList(input(t, tc.file, tc.text))
-			if tc.wantErr != (err != nil) {
-				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
-			}
-			if tc.wantErr {
-				return
-			}
-			if tc.spot == nil {
-				if !reflect.DeepEqual(got, tc.want) {
-					t.Fatalf("got  %+v\nwant %+v", got, tc.want)
-				}
-				return
-			}
-			if len(got) != tc.n {
-				t.Fatalf("got %d packages, want %d", len(got), tc.n)
-			}
-			for i, p := range tc.spot {
-				if got[i] != p {
-					t.Errorf("package %d: got %+v, want %+v", i, got[i], p)
-				}
-			}
-		})
-	}
+	runParseCases(t, tests, ParsePkgList)
 }
 
 func TestParseInfoFMRI(t *testing.T) {

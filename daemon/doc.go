@@ -26,6 +26,13 @@
 // zone the zones service autobooted after a reboot is halted again before
 // snapshot and detach.
 //
+// The global zone's publishers (rung 2) are kept by globalPublishers: the
+// original list is recorded before the first change, jobs register as
+// holders, and the last holder's release restores the list in the
+// background while that job boots and verifies; the job waits for the
+// restore before it becomes terminal. A change of the list waits for every
+// running attach -u, and no attach -u starts during one.
+//
 // Drain (SIGTERM, SIGINT, zoneupadm shutdown): no new stage starts, running
 // tools get DrainGrace to finish, every job is persisted where it stands and
 // resumes at the next start.

@@ -3,8 +3,9 @@
 // This file holds the dispatch, the exit codes and the error messages; the
 // verbs are in verbs.go, the output forms in format.go and report.go.
 //
-// Exit codes: 0 ok; 1 refused or failed (and `wait`: some job not done);
-// 2 usage (and `wait`: timed out); 130 interrupted.
+// Exit codes: 0 ok; 1 refused or failed; 2 usage; 130 interrupted. `wait`
+// has its own: 0 all done, 1 some job ended otherwise, 2 timed out, 3 any
+// error (so that a stopped daemon never reads as a rolled-back zone).
 package main
 
 import (

@@ -267,3 +267,32 @@ func TestUnauthorisedPeerRefused(t *testing.T) {
 	}
 	_ = os.Remove(sock)
 }
+
+// log -f follows a running job through the long poll and ends when the job
+// is terminal and its last lines are out.
+func TestLogFollow(t *testing.T) {
+	newScenario(t, 2000, `{"profile": "s11e", "seed": 2, "zones": [{"name": "f1", "state": "running", "troubles": ["stale-image"]}]}`)
+	d := startDaemon(t, t.TempDir())
+	defer d.shutdown()
+	d.mustAdm("enqueue", "f1")
+	done := make(chan struct{})
+	var out string
+	var err error
+	go func() { out, err = d.adm("log", "-f", "f1"); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("log -f did not end after the job did")
+	}
+	if err != nil {
+		t.Fatalf("log -f: %v\n%s", err, out)
+	}
+	for _, s := range []string{"zoneadm -z f1 attach -u", "image-update", "verify -> done"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("log -f lacks %q:\n%s", s, out)
+		}
+	}
+	if j, _ := d.client().Status(context.Background(), "f1"); !j.Terminal {
+		t.Errorf("log -f ended while the job is %s", j.State)
+	}
+}

@@ -117,17 +117,23 @@ func (r *run) persistTransition(from, to fsm.State, ev fsm.Event) error {
 	prev := r.job.State
 	r.job.State = string(to)
 	now := r.e.now()
+	line := fmt.Sprintf("%s -> %s", from, to)
 	if fsm.Terminal(to) {
 		r.job.Result = resultOf(to)
 		r.job.Ended = now
 		r.job.Pending = ""
+		// The job's last log line is written before it reads terminal, so
+		// whoever sees it terminal (log -f, wait) has every line.
+		r.note("event", line)
 	}
 	if err := r.save(); err != nil {
 		r.job.State = prev
 		return err
 	}
 	r.log.Info().Str("from", string(from)).Str("to", string(to)).Str("event", string(ev)).Msg("transition")
-	r.note("event", fmt.Sprintf("%s -> %s", from, to))
+	if !fsm.Terminal(to) {
+		r.note("event", line)
+	}
 	return nil
 }
 

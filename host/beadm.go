@@ -21,14 +21,10 @@ const beadmFields = 7
 // error (nil BEs).
 func ParseBeadm(out string) ([]BE, error) {
 	var bes []BE
-	for i, line := range strings.Split(out, "\n") {
-		line = strings.TrimRight(line, "\r")
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
+	for n, line := range records(out) {
 		f := strings.Split(line, ";")
 		if len(f) < beadmFields {
-			return nil, fmt.Errorf("beadm list -H: line %d: %d fields, want %d: %q", i+1, len(f), beadmFields, line)
+			return nil, fmt.Errorf("beadm list -H: line %d: %d fields, want %d: %q", n, len(f), beadmFields, line)
 		}
 		be := BE{Name: f[0], UUID: dash(f[1]), Active: dash(f[2]), Mountpoint: dash(f[3]), Policy: dash(f[5])}
 		be.Space, _ = strconv.ParseUint(f[4], 10, 64)

@@ -72,17 +72,13 @@ func pkgNothing(err error) (bool, error) {
 // columns.
 func ParsePublisherTSV(out string) ([]PublisherRow, error) {
 	var rows []PublisherRow
-	for i, line := range strings.Split(out, "\n") {
-		line = strings.TrimRight(line, "\r")
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
+	for n, line := range records(out) {
 		f := strings.Split(line, "\t")
 		if len(f) > 1 && f[0] == "PUBLISHER" && f[1] == "STICKY" {
 			continue
 		}
 		if len(f) < 7 {
-			return nil, fmt.Errorf("pkg publisher -F tsv: line %d: %d columns, want 7 or 8: %q", i+1, len(f), line)
+			return nil, fmt.Errorf("pkg publisher -F tsv: line %d: %d columns, want 7 or 8: %q", n, len(f), line)
 		}
 		r := PublisherRow{
 			Name:    f[0],

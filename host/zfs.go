@@ -22,14 +22,10 @@ func ParseZFSList(out string, cols int) ([][]string, error) {
 		return nil, fmt.Errorf("zfs list: %d columns asked for", cols)
 	}
 	var rows [][]string
-	for i, line := range strings.Split(out, "\n") {
-		line = strings.TrimRight(line, "\r")
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
+	for n, line := range records(out) {
 		f := strings.Split(line, "\t")
 		if len(f) < cols {
-			return nil, fmt.Errorf("zfs list -H: line %d: %d fields, want %d: %q", i+1, len(f), cols, line)
+			return nil, fmt.Errorf("zfs list -H: line %d: %d fields, want %d: %q", n, len(f), cols, line)
 		}
 		row := make([]string, cols)
 		for j := range row {

@@ -21,14 +21,10 @@ const zoneListFields = 7
 // not understand must not make a zone look absent.
 func ParseZoneList(out string) ([]Zone, error) {
 	var zones []Zone
-	for i, line := range strings.Split(out, "\n") {
-		line = strings.TrimRight(line, "\r")
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
+	for n, line := range records(out) {
 		f := splitUnescaped(line, ':')
 		if len(f) < zoneListFields {
-			return nil, fmt.Errorf("zoneadm list -p: line %d: %d fields, want %d: %q", i+1, len(f), zoneListFields, line)
+			return nil, fmt.Errorf("zoneadm list -p: line %d: %d fields, want %d: %q", n, len(f), zoneListFields, line)
 		}
 		zones = append(zones, Zone{
 			ID:       f[0],

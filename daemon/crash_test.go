@@ -132,7 +132,7 @@ func TestCrashSuite(t *testing.T) {
 		t.Helper()
 		for _, j := range r.Jobs {
 			if want := plan.Expect(j.Zone, DefaultLadder, allowAll); !want.Matches(j.Result, j.Rung) {
-				t.Errorf("%s: %s ended %s/%s, want %s/%s\n  %s", label, j.Zone, j.Result, j.Rung, want.Result, want.Rung, steps(j))
+				t.Errorf("%s: %s ended %s/%s, want %s/%s (error: %s)\n  %s", label, j.Zone, j.Result, j.Rung, want.Result, want.Rung, j.Error, steps(j))
 			}
 		}
 		if len(r.Jobs) != len(zones) {

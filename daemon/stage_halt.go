@@ -10,6 +10,10 @@ import (
 // halt stops a running zone. On resume it looks first: a zone already
 // halted is not halted again.
 func (r *run) halt(ctx context.Context) (fsm.Event, error) {
+	if r.job.BlockPending {
+		// Refused before a crash: only the boot-again was left to do.
+		return r.unblock(ctx)
+	}
 	if err := r.begin("halt", ""); err != nil {
 		return "", err
 	}

@@ -15,13 +15,13 @@ import (
 
 // cli runs zoneupadm in this process against a fake daemon.
 type cli struct {
-	t    *testing.T
+	t    testing.TB
 	sock string
 	srv  *api.Server
 	f    *apitest.Fake
 }
 
-func newCLI(t *testing.T) *cli {
+func newCLI(t testing.TB) *cli {
 	f := apitest.NewFake()
 	f.Known = []string{"web01", "web02", "db01"}
 	sock, srv := apitest.Serve(t, f, api.ServerOptions{})

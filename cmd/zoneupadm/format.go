@@ -102,49 +102,52 @@ func elapsed(j api.Job, now time.Time) string {
 	return max(end.Sub(j.Started), 0).Round(time.Second).String()
 }
 
-// writeTable prints aligned columns for people, "-" for empty values.
-func writeTable(w io.Writer, jobs []api.Job, cols []field, header bool, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := make([]string, len(cols))
+// table prints aligned columns for people, "-" for empty values. Rows go
+// in as jobs arrive; tabwriter holds only their cells until Flush.
+type table struct {
+	tw   *tabwriter.Writer
+	cols []field
+	row  []string
+	now  time.Time
+}
+
+func newTable(w io.Writer, cols []field, header bool, now time.Time) *table {
+	t := &table{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0), cols: cols, row: make([]string, len(cols)), now: now}
 	if header {
 		for i, c := range cols {
-			row[i] = strings.ToUpper(c.name)
+			t.row[i] = strings.ToUpper(c.name)
 		}
-		writeRow(tw, row)
+		writeRow(t.tw, t.row)
 	}
-	for _, j := range jobs {
-		for i, c := range cols {
-			row[i] = orDash(oneLine(c.get(j, now)))
-		}
-		writeRow(tw, row)
-	}
-	return tw.Flush()
+	return t
 }
+
+func (t *table) add(j api.Job) error {
+	for i, c := range t.cols {
+		t.row[i] = orDash(oneLine(c.get(j, t.now)))
+	}
+	writeRow(t.tw, t.row)
+	return nil
+}
+
+func (t *table) Flush() error { return t.tw.Flush() }
 
 // writeRow writes tab-separated cells; the last cell is not padded.
 func writeRow(w io.Writer, cells []string) {
 	fmt.Fprintln(w, strings.Join(cells, "\t"))
 }
 
-// writeParsable prints list -p: no header, fields separated by ":", with
-// ":" and "\" inside a field escaped as "\:" and "\\", as zoneadm list -p
-// does; an empty value is an empty field.
-func writeParsable(w io.Writer, jobs []api.Job, cols []field, now time.Time) error {
-	var b strings.Builder
-	for _, j := range jobs {
-		b.Reset()
-		for i, c := range cols {
-			if i > 0 {
-				b.WriteByte(':')
-			}
-			b.WriteString(escapeField(oneLine(c.get(j, now))))
+// appendParsable appends the job's list -p line: no header, fields
+// separated by ":", with ":" and "\" inside a field escaped as "\:" and
+// "\\", as zoneadm list -p does; an empty value is an empty field.
+func appendParsable(b []byte, j api.Job, cols []field, now time.Time) []byte {
+	for i, c := range cols {
+		if i > 0 {
+			b = append(b, ':')
 		}
-		b.WriteByte('\n')
-		if _, err := io.WriteString(w, b.String()); err != nil {
-			return err
-		}
+		b = append(b, escapeField(oneLine(c.get(j, now)))...)
 	}
-	return nil
+	return append(b, '\n')
 }
 
 var fieldEscaper = strings.NewReplacer(`\`, `\\`, `:`, `\:`)

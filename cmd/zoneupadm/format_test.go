@@ -52,14 +52,11 @@ func TestParsableRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	if err := writeParsable(&b, []api.Job{j}, cols, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	got := splitParsable(strings.TrimSuffix(b.String(), "\n"))
+	line := string(appendParsable(nil, j, cols, time.Now()))
+	got := splitParsable(strings.TrimSuffix(line, "\n"))
 	want := []string{"web01", j.Error, j.Snapshot, "svcs -x: smtp,two", "true", "3", ""}
 	if !slices.Equal(got, want) {
-		t.Errorf("-p line %q splits into %q, want %q", b.String(), got, want)
+		t.Errorf("-p line %q splits into %q, want %q", line, got, want)
 	}
 }
 
@@ -101,7 +98,10 @@ func TestFieldSelection(t *testing.T) {
 
 	var b bytes.Buffer
 	cols, _ := parseFields("rung,zone")
-	writeTable(&b, []api.Job{j, {Zone: "db01"}}, cols, true, time.Now())
+	tb := newTable(&b, cols, true, time.Now())
+	tb.add(j)
+	tb.add(api.Job{Zone: "db01"})
+	tb.Flush()
 	if got := b.String(); got != "RUNG          ZONE\nimage-update  web01\n-             db01\n" {
 		t.Errorf("table:\n%s", got)
 	}

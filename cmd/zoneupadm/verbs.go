@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -149,14 +150,26 @@ func (a *app) list(ctx context.Context, args []string) error {
 			return usageError("-o: %v", err)
 		}
 	}
-	jobs, err := a.c.Jobs(ctx)
-	if err != nil {
+	// Jobs are written as they are decoded, never all held at once.
+	now := a.now()
+	if parsable {
+		w := bufio.NewWriter(a.out)
+		var line []byte
+		err := a.c.EachJob(ctx, func(j api.Job) error {
+			line = appendParsable(line[:0], j, cols, now)
+			_, err := w.Write(line)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return w.Flush()
+	}
+	t := newTable(a.out, cols, !noHeader, now)
+	if err := a.c.EachJob(ctx, t.add); err != nil {
 		return err
 	}
-	if parsable {
-		return writeParsable(a.out, jobs, cols, a.now())
-	}
-	return writeTable(a.out, jobs, cols, !noHeader, a.now())
+	return t.Flush()
 }
 
 // status prints the zone's newest job: key: value lines and the stage

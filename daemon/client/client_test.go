@@ -17,7 +17,7 @@ import (
 	"zoneup/daemon/client"
 )
 
-func start(t *testing.T, f *apitest.Fake) (*client.Client, *api.Server) {
+func start(t testing.TB, f *apitest.Fake) (*client.Client, *api.Server) {
 	t.Helper()
 	sock, srv := apitest.Serve(t, f, api.ServerOptions{})
 	return client.New(sock), srv

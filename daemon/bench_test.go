@@ -40,16 +40,49 @@ func BenchmarkMakespan(b *testing.B) {
 		if out, err := d.adm(append([]string{"enqueue"}, names...)...); err != nil {
 			b.Fatalf("enqueue: %v\n%s", err, out)
 		}
+		enqueued := time.Now()
 		d.adm("wait", "--timeout", "10m")
 		makespan := time.Since(start)
 		d.shutdown()
 		perZone := map[string]time.Duration{}
+		first, last := map[string]time.Time{}, map[string]time.Time{}
 		var total time.Duration
+		// ZONEUP_BENCH_TRACE=FILE keeps the night's tool calls, one per
+		// line: zone, start (ms after the enqueue began), length (ms), argv.
+		if trace := os.Getenv("ZONEUP_BENCH_TRACE"); trace != "" {
+			f, err := os.Create(trace)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, i := range readInvocations(b, w.dir) {
+				fmt.Fprintf(f, "%s\t%d\t%d\t%s %s\n", zoneOf(i, names), i.Start.Sub(start).Milliseconds(), i.End.Sub(i.Start).Milliseconds(), i.Tool, strings.Join(i.Argv, " "))
+			}
+			f.Close()
+		}
 		for _, i := range readInvocations(b, w.dir) {
 			d := i.End.Sub(i.Start)
 			total += d
-			perZone[zoneOf(i, names)] += d
+			z := zoneOf(i, names)
+			perZone[z] += d
+			// A job's span starts at its first call after enqueue's checks.
+			if f, ok := first[z]; i.Start.After(enqueued) && (!ok || i.Start.Before(f)) {
+				first[z] = i.Start
+			}
+			if i.End.After(last[z]) {
+				last[z] = i.End
+			}
 		}
+		// Where the night went beyond the tools: the time each zone's job
+		// spent between its own tool calls (daemon work, waits on the
+		// global publisher lock), and the slot time no job used (start,
+		// tail).
+		var spans time.Duration
+		for _, z := range names {
+			spans += last[z].Sub(first[z])
+		}
+		b.ReportMetric((spans - (total - perZone[""])).Seconds(), "in-job-gaps-s")
+		b.ReportMetric((time.Duration(concurrency)*makespan - spans).Seconds(), "idle-slot-s")
+		b.ReportMetric(perZone[""].Seconds(), "global-tool-s")
 		var longest time.Duration
 		for z, d := range perZone {
 			if z != "" && d > longest {

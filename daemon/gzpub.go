@@ -99,17 +99,11 @@ func (g *globalPublishers) strip(ctx context.Context, t host.Tools, job string, 
 	}
 	first := rec.Original[0].Name
 	extras := func() ([]string, error) {
-		live, err := t.ReadPublishers(ctx, "/")
+		live, err := liveNames(ctx, t)
 		if err != nil {
 			return nil, err
 		}
-		var extra []string
-		for _, p := range live {
-			if p.Name != first {
-				extra = append(extra, p.Name)
-			}
-		}
-		return extra, nil
+		return slices.DeleteFunc(live, func(n string) bool { return n == first }), nil
 	}
 	// Already stripped (another holder did it): reading is no change, and
 	// the change lock, which waits for every running attach -u, is not taken.
@@ -185,26 +179,30 @@ func (g *globalPublishers) restoreLocked(ctx context.Context, t host.Tools, rec 
 	if !rec.Stripped {
 		return g.store.DeleteGlobal()
 	}
-	g.change.Lock()
-	defer g.change.Unlock()
-	live, err := t.ReadPublishers(ctx, "/")
+	// Every attach -u waits while the publishers change: only the changes
+	// and the one read they need are made under the lock.
+	err := func() error {
+		g.change.Lock()
+		defer g.change.Unlock()
+		live, err := liveNames(ctx, t)
+		if err != nil {
+			return err
+		}
+		for _, p := range rec.Original {
+			if slices.Contains(live, p.Name) {
+				continue
+			}
+			note("event", "global zone: restoring publisher "+p.Name)
+			if err := t.SetPublisher(ctx, "/", restoreArgs(p)); err != nil {
+				return fmt.Errorf("restore global publisher %s: %w", p.Name, err)
+			}
+		}
+		return nil
+	}()
 	if err != nil {
 		return err
 	}
-	have := map[string]bool{}
-	for _, p := range live {
-		have[p.Name] = true
-	}
-	for _, p := range rec.Original {
-		if have[p.Name] {
-			continue
-		}
-		note("event", "global zone: restoring publisher "+p.Name)
-		if err := t.SetPublisher(ctx, "/", restoreArgs(p)); err != nil {
-			return fmt.Errorf("restore global publisher %s: %w", p.Name, err)
-		}
-	}
-	live, err = t.ReadPublishers(ctx, "/")
+	live, err := t.ReadPublishers(ctx, "/")
 	if err != nil {
 		return err
 	}
@@ -213,6 +211,20 @@ func (g *globalPublishers) restoreLocked(ctx context.Context, t host.Tools, rec 
 	}
 	note("event", "global zone publishers restored")
 	return g.store.DeleteGlobal()
+}
+
+// liveNames lists the global zone's publishers by name, in search order
+// (one pkg call; the full read takes one more per publisher).
+func liveNames(ctx context.Context, t host.Tools) ([]string, error) {
+	rows, err := t.Publishers(ctx, "/")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, p := range host.FoldPublisherRows(rows) {
+		names = append(names, p.Name)
+	}
+	return names, nil
 }
 
 func restoreArgs(p host.Publisher) host.SetPublisherArgs {

@@ -34,6 +34,18 @@ type run struct {
 	// gzRestore reports the end of a global publisher restore this job
 	// started (nil when none is under way).
 	gzRestore chan error
+
+	// What this process last saw of the zone, or made of it with a tool
+	// that succeeded: a stage that follows one which just looked need not
+	// ask zoneadm or mount again. Nothing is known at the start of a
+	// run, so a resumed job always looks at the host first.
+	seen *host.Zone
+	// rootMounted: the zone BE was seen mounted on the zone root since the
+	// last attach -u (which may unmount it).
+	rootMounted bool
+	// noSnapshot: preflight, in this process, found no snapshot of the
+	// job's name (so the snapshot stage need not look again).
+	noSnapshot bool
 }
 
 // Resume or start the job until it is terminal or the daemon drains.
@@ -252,7 +264,31 @@ func (r *run) retry(ctx context.Context, what string, op func() error) error {
 
 // zone reads the zone's current line from zoneadm.
 func (r *run) zone(ctx context.Context) (host.Zone, error) {
-	return r.t.Zone(ctx, r.job.Zone)
+	z, err := r.t.Zone(ctx, r.job.Zone)
+	r.seen = nil
+	if err == nil {
+		r.seen = &z
+	}
+	return z, err
+}
+
+// zoneSeen is the zone as this run last saw or left it, read from zoneadm
+// when it knows nothing.
+func (r *run) zoneSeen(ctx context.Context) (host.Zone, error) {
+	if r.seen != nil {
+		return *r.seen, nil
+	}
+	return r.zone(ctx)
+}
+
+// left records what a zoneadm call of this run did to the zone: on success
+// the zone is in state; after a failure nothing is known.
+func (r *run) left(state string, err error) {
+	if err != nil || r.seen == nil {
+		r.seen = nil
+		return
+	}
+	r.seen.State = state
 }
 
 // root is the zone root.
@@ -264,6 +300,17 @@ func (r *run) snapName() string { return r.job.Dataset + "@zoneup-" + r.job.ID }
 // ensureMounted makes sure the active zone BE is mounted on the zone root
 // (SPEC 2: the root is a package image only then).
 func (r *run) ensureMounted(ctx context.Context) error {
+	if r.rootMounted {
+		return nil
+	}
+	if err := r.checkMounted(ctx); err != nil {
+		return err
+	}
+	r.rootMounted = true
+	return nil
+}
+
+func (r *run) checkMounted(ctx context.Context) error {
 	m, ok, err := r.t.MountedAt(ctx, r.root())
 	if err != nil {
 		return err

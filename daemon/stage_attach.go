@@ -27,7 +27,7 @@ func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 	if err := r.begin("attach", rung); err != nil {
 		return "", err
 	}
-	z, err := r.zone(ctx)
+	z, err := r.zoneSeen(ctx)
 	if errors.Is(err, host.ErrNoSuchZone) {
 		return r.attachRollback("zone-gone", fmt.Errorf("zone %s vanished", r.job.Zone))
 	}
@@ -64,6 +64,8 @@ func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 		defer unlock()
 		var err error
 		res, err = r.t.AttachUpdate(ctx, r.job.Zone)
+		r.left(host.StateInstalled, err)
+		r.rootMounted = false
 		if res.Log != "" {
 			r.note("attach-log", res.Log)
 		}

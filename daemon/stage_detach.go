@@ -36,7 +36,7 @@ func (r *run) detach(ctx context.Context) (fsm.Event, error) {
 		}
 		return block("", err)
 	}
-	z, err := r.zone(ctx)
+	z, err := r.zoneSeen(ctx)
 	if errors.Is(err, host.ErrNoSuchZone) {
 		return block("zone-gone", err)
 	}
@@ -48,6 +48,7 @@ func (r *run) detach(ctx context.Context) (fsm.Event, error) {
 		r.note("event", r.job.Zone+" is detached already")
 	case host.StateInstalled:
 		err := r.retry(ctx, "detach", func() error { return r.t.Detach(ctx, r.job.Zone) })
+		r.left(host.StateConfigured, err)
 		if errorsIsInterrupted(err) {
 			return "", err
 		}

@@ -40,7 +40,7 @@ func (r *run) halt(ctx context.Context) (fsm.Event, error) {
 // ensureHalted halts the zone if it runs (also a zone that the zones
 // service autobooted after a host reboot while its job was mid-way).
 func (r *run) ensureHalted(ctx context.Context) error {
-	z, err := r.zone(ctx)
+	z, err := r.zoneSeen(ctx)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,9 @@ func (r *run) ensureHalted(ctx context.Context) error {
 		return nil
 	}
 	r.note("event", "halting "+r.job.Zone+" (it is "+z.State+")")
-	return r.retry(ctx, "halt", func() error { return r.t.Halt(ctx, r.job.Zone) })
+	err = r.retry(ctx, "halt", func() error { return r.t.Halt(ctx, r.job.Zone) })
+	r.left(host.StateInstalled, err)
+	return err
 }
 
 // unblock ends a job refused after the zone was halted: the zone is booted
@@ -74,5 +76,7 @@ func (r *run) bootIfWasRunning(ctx context.Context) error {
 		return nil
 	}
 	r.note("event", "booting "+r.job.Zone+" again: it was running before the job")
-	return r.retry(ctx, "boot", func() error { return r.t.Boot(ctx, r.job.Zone) })
+	err = r.retry(ctx, "boot", func() error { return r.t.Boot(ctx, r.job.Zone) })
+	r.left(host.StateRunning, err)
+	return err
 }

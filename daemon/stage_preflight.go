@@ -68,6 +68,7 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 	if exists && !r.job.SnapshotTaken {
 		return block("", fmt.Errorf("snapshot %s exists but this job did not take it", r.snapName()))
 	}
+	r.noSnapshot = !exists
 	r.job.PriorState = z.State
 	if err := r.end("ok", nil); err != nil {
 		return "", err

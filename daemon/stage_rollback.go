@@ -58,7 +58,9 @@ func (r *run) undo(ctx context.Context) error {
 	if z.State == host.StateRunning || z.State == host.StateInstalled {
 		// Leave the zone detached; the brand's detach mounts the zone BE on
 		// the root, which is unmounted next.
-		if err := r.retry(ctx, "detach", func() error { return r.t.Detach(ctx, r.job.Zone) }); err != nil {
+		err := r.retry(ctx, "detach", func() error { return r.t.Detach(ctx, r.job.Zone) })
+		r.left(host.StateConfigured, err)
+		if err != nil {
 			return fmt.Errorf("detach: %w", err)
 		}
 	}
@@ -73,6 +75,7 @@ func (r *run) undo(ctx context.Context) error {
 			return err
 		}
 		if mp == "legacy" {
+			r.rootMounted = false
 			if err := r.t.Umount(ctx, r.root()); err != nil {
 				return fmt.Errorf("umount %s: %w", r.root(), err)
 			}

@@ -42,9 +42,12 @@ func (r *run) snapshot(ctx context.Context) (fsm.Event, error) {
 			return "", err
 		}
 	}
-	exists, err := r.t.SnapshotExists(ctx, name)
-	if err != nil {
-		return fail(err)
+	exists := false
+	if !r.noSnapshot {
+		var err error
+		if exists, err = r.t.SnapshotExists(ctx, name); err != nil {
+			return fail(err)
+		}
 	}
 	switch {
 	case exists:

@@ -17,8 +17,12 @@ func (r *run) verify(ctx context.Context) (fsm.Event, error) {
 	if err := r.begin("verify", ""); err != nil {
 		return "", err
 	}
-	deadline := r.e.now().Add(r.cfg.VerifyTimeout)
-	wait := 50 * time.Millisecond
+	// svcs has no way to wait for a state, so the zone is asked again
+	// after a quarter of the time it has taken so far (at least 10ms, at
+	// most 2s): the milestone is seen at most a quarter late, with a few
+	// dozen zlogin calls for a boot of a minute.
+	start := r.e.now()
+	deadline := start.Add(r.cfg.VerifyTimeout)
 	var state string
 	var lastErr error
 	for {
@@ -26,6 +30,7 @@ func (r *run) verify(ctx context.Context) (fsm.Event, error) {
 		if lastErr == nil && state == "online" {
 			break
 		}
+		wait := min(max(r.e.now().Sub(start)/4, 10*time.Millisecond), 2*time.Second)
 		if !r.e.now().Add(wait).Before(deadline) {
 			break
 		}
@@ -34,7 +39,6 @@ func (r *run) verify(ctx context.Context) (fsm.Event, error) {
 		case <-r.soft.Done():
 			return "", errInterrupted
 		}
-		wait = min(wait*2, 5*time.Second)
 	}
 	switch {
 	case lastErr != nil:

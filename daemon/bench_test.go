@@ -40,12 +40,14 @@ func BenchmarkMakespan(b *testing.B) {
 		if out, err := d.adm(append([]string{"enqueue"}, names...)...); err != nil {
 			b.Fatalf("enqueue: %v\n%s", err, out)
 		}
-		enqueued := time.Now()
 		d.adm("wait", "--timeout", "10m")
 		makespan := time.Since(start)
+		jobs, err := client.New(d.sock).Jobs(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
 		d.shutdown()
 		perZone := map[string]time.Duration{}
-		first, last := map[string]time.Time{}, map[string]time.Time{}
 		var total time.Duration
 		// ZONEUP_BENCH_TRACE=FILE keeps the night's tool calls, one per
 		// line: zone, start (ms after the enqueue began), length (ms), argv.
@@ -64,21 +66,14 @@ func BenchmarkMakespan(b *testing.B) {
 			total += d
 			z := zoneOf(i, names)
 			perZone[z] += d
-			// A job's span starts at its first call after enqueue's checks.
-			if f, ok := first[z]; i.Start.After(enqueued) && (!ok || i.Start.Before(f)) {
-				first[z] = i.Start
-			}
-			if i.End.After(last[z]) {
-				last[z] = i.End
-			}
 		}
-		// Where the night went beyond the tools: the time each zone's job
-		// spent between its own tool calls (daemon work, waits on the
-		// global publisher lock), and the slot time no job used (start,
-		// tail).
+		// Where the night went beyond the tools: the time a job held its
+		// slot outside its zone's own tool calls (global calls, zoneup's
+		// own work, waits on the global publisher lock), and the slot time
+		// no job held (the start, the tail).
 		var spans time.Duration
-		for _, z := range names {
-			spans += last[z].Sub(first[z])
+		for _, j := range jobs {
+			spans += j.Ended.Sub(j.Started)
 		}
 		b.ReportMetric((spans - (total - perZone[""])).Seconds(), "in-job-gaps-s")
 		b.ReportMetric((time.Duration(concurrency)*makespan - spans).Seconds(), "idle-slot-s")

@@ -25,7 +25,10 @@ func (e *Engine) Enqueue(ctx context.Context, req api.EnqueueRequest) []api.Enqu
 	for _, zone := range req.Zones {
 		res := api.EnqueueResult{Zone: zone}
 		if err == nil {
-			res.ID, err = e.enqueueOne(ctx, zone, allow, req.NoBoot)
+			// Each job may start while the next zones are checked.
+			if res.ID, err = e.enqueueOne(ctx, zone, allow, req.NoBoot); err == nil {
+				e.kick()
+			}
 		}
 		if err != nil {
 			res.Code, res.Error = api.CodeOf(err), err.Error()
@@ -35,7 +38,6 @@ func (e *Engine) Enqueue(ctx context.Context, req api.EnqueueRequest) []api.Enqu
 		}
 		out = append(out, res)
 	}
-	e.kick()
 	return out
 }
 

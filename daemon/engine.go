@@ -168,6 +168,7 @@ func (e *Engine) start() error {
 	}
 	e.mu.Lock()
 	e.paused, e.reason = q.Paused, q.Reason
+	e.breaker.cause, e.breaker.n = q.BreakerCause, q.BreakerCount
 	activeIDs := map[string]bool{}
 	for _, j := range jobs {
 		activeIDs[j.ID] = true
@@ -331,8 +332,15 @@ func (e *Engine) work(w *worker, j *persist.Job) {
 	e.kick()
 }
 
-// afterJobLocked feeds window admission and the circuit breaker.
+// afterJobLocked feeds window admission and the circuit breaker, whose
+// count is kept on disk with the queue state.
 func (e *Engine) afterJobLocked(j *persist.Job) {
+	before := e.breaker
+	defer func() {
+		if e.breaker != before {
+			e.saveQueueLocked()
+		}
+	}()
 	e.log.Info().Str("zone", j.Zone).Str("job", j.ID).Str("result", j.Result).Str("rung", j.Rung).
 		Str("cause", j.Cause).Msg("job ended")
 	switch j.Result {
@@ -362,11 +370,19 @@ func (e *Engine) afterJobLocked(j *persist.Job) {
 			e.paused = true
 			e.reason = fmt.Sprintf("circuit breaker: %d jobs in a row ended %s with the same cause: %s", e.breaker.n, j.Result, j.Cause)
 			e.log.Warn().Str("cause", j.Cause).Int("jobs", e.breaker.n).Msg("circuit breaker tripped, queue paused")
-			if err := e.store.PutQueue(persist.QueueState{Paused: true, Reason: e.reason}); err != nil {
-				e.log.Error().Err(err).Msg("cannot persist queue state")
-			}
 		}
 	}
+}
+
+// saveQueueLocked records pause and breaker state.
+func (e *Engine) saveQueueLocked() {
+	if err := e.store.PutQueue(e.queueStateLocked()); err != nil {
+		e.log.Error().Err(err).Msg("cannot persist queue state")
+	}
+}
+
+func (e *Engine) queueStateLocked() persist.QueueState {
+	return persist.QueueState{Paused: e.paused, Reason: e.reason, BreakerCause: e.breaker.cause, BreakerCount: e.breaker.n}
 }
 
 // unfixable reports whether a cause is one no rung can fix.

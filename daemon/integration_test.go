@@ -219,6 +219,25 @@ func TestCircuitBreaker(t *testing.T) {
 			t.Errorf("r4 after resume: not upgraded")
 		}
 	})
+	t.Run("the count survives a restart", func(t *testing.T) {
+		newScenario(t, fast, `{"profile": "s11e", "seed": 2, "zones": [
+			{"name": "r1", "state": "running", "faults": ["repo-down"]},
+			{"name": "r2", "state": "running", "faults": ["repo-down"]},
+			{"name": "r3", "state": "running", "faults": ["repo-down"]},
+			{"name": "r4", "state": "running"}]}`)
+		dir := t.TempDir()
+		d := startDaemon(t, dir, "--concurrency", "1")
+		d.mustAdm("enqueue", "r1", "r2")
+		d.admCode("wait", "--timeout", "60s")
+		d.shutdown()
+		d = startDaemon(t, dir, "--concurrency", "1")
+		defer d.shutdown()
+		d.mustAdm("enqueue", "r3", "r4")
+		d.admCode("wait", "--timeout", "60s", "r3")
+		if out := d.mustAdm("list", "-p", "-o", "zone,state"); !strings.Contains(out, "r3:rolled-back") || !strings.Contains(out, "r4:queued") {
+			t.Errorf("the third failure after a restart did not trip the breaker: %q", out)
+		}
+	})
 	t.Run("policy rollbacks never count", func(t *testing.T) {
 		newScenario(t, fast, `{"profile": "s11e", "seed": 2, "zones": [
 			{"name": "p1", "state": "running", "troubles": ["conflicts"], "conflict_packages": ["web/server/apache-22"]},

@@ -227,13 +227,16 @@ func (e *Engine) Resume() error { return e.setPaused(false, "") }
 func (e *Engine) setPaused(p bool, reason string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if err := e.store.PutQueue(persist.QueueState{Paused: p, Reason: reason}); err != nil {
+	q := e.queueStateLocked()
+	q.Paused, q.Reason = p, reason
+	if !p {
+		q.BreakerCause, q.BreakerCount = "", 0
+	}
+	if err := e.store.PutQueue(q); err != nil {
 		return err
 	}
 	e.paused, e.reason = p, reason
-	if !p {
-		e.breaker.cause, e.breaker.n = "", 0
-	}
+	e.breaker.cause, e.breaker.n = q.BreakerCause, q.BreakerCount
 	e.changed()
 	e.kick()
 	return nil

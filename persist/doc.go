@@ -26,7 +26,7 @@
 //	├── <job id> -> uint64 big-endian       bytes held in logs/<job id>/ (the JSON lengths)
 //	state/
 //	├── global   -> JSON GlobalRecord       absent when no strip is recorded
-//	└── queue    -> JSON QueueState         absent until first stored
+//	└── queue    -> JSON QueueState         pause and breaker count; absent until first stored
 //
 // Job ids are the UTC enqueue time plus a random suffix, so key order is
 // enqueue order. PutJob keeps zones/ and active/ in step with jobs/ in

@@ -107,4 +107,8 @@ type LogEntry struct {
 type QueueState struct {
 	Paused bool   `json:"paused"`
 	Reason string `json:"reason,omitempty"` // why (operator, or the circuit breaker's cause)
+	// The circuit breaker's count: so many jobs in a row ended with this
+	// unfixable cause (kept across restarts; zeroed by resume).
+	BreakerCause string `json:"breaker_cause,omitempty"`
+	BreakerCount int    `json:"breaker_count,omitempty"`
 }

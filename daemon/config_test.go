@@ -76,16 +76,29 @@ func TestWindow(t *testing.T) {
 func TestBelongsTo(t *testing.T) {
 	p := host.Publisher{Name: "solaris", Origins: []string{"http://pkg.oracle.com/solaris/release/"}, Mirrors: []string{"http://mirror.example.com/s11/"}}
 	for url, want := range map[string]bool{
-		"http://pkg.oracle.com/solaris/release/catalog/1/catalog.attrs": true,
-		"http://pkg.oracle.com/solaris/release":                         true,
-		"http://pkg.oracle.com/":                                        true, // host only: pycurl named the host
-		"http://pkg.oracle.com/other/":                                  false,
-		"http://mirror.example.com/s11/file/0/abc":                      true,
-		"http://pkg.example.com/extra/":                                 false,
-		"":                                                              false,
+		"http://pkg.oracle.com/solaris/release/catalog/1/catalog.attrs":  true,
+		"http://pkg.oracle.com/solaris/release":                          true,
+		"http://pkg.oracle.com/":                                         true, // host only: pycurl named the host
+		"http://pkg.oracle.com/other/":                                   false,
+		"http://pkg.oracle.com/solaris/release2/catalog/1/catalog.attrs": false, // a prefix, not a path
+		"http://pkg.oracle.com/solaris/releases":                         false,
+		"http://mirror.example.com/s11/file/0/abc":                       true,
+		"http://pkg.example.com/extra/":                                  false,
+		"":                                                               false,
 	} {
 		if got := belongsTo(url, p); got != want {
 			t.Errorf("belongsTo(%q) = %v, want %v", url, got, want)
+		}
+	}
+	// A catalog refresh failure names its publisher: that decides.
+	for f, want := range map[host.Failure]bool{
+		{Kind: host.FailTransport, Publisher: "solaris"}:                                                         true,
+		{Kind: host.FailTransport, Publisher: "extra", URL: "http://pkg.oracle.com/solaris/release/versions/0/"}: false,
+		{Kind: host.FailTransport, URL: "http://pkg.oracle.com/solaris/release/versions/0/"}:                     true,
+		{Kind: host.FailTransport}: false,
+	} {
+		if got := failsOn(f, p); got != want {
+			t.Errorf("failsOn(%+v) = %v, want %v", f, got, want)
 		}
 	}
 }

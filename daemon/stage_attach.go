@@ -125,7 +125,7 @@ func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResu
 	case host.FailNoSpace:
 		return r.attachRollback("no-space", why)
 	case host.FailTransport:
-		if first, ok := r.e.gz.firstPublisher(ctx, r.t); ok && belongsTo(f.URL, first) {
+		if first, ok := r.e.gz.firstPublisher(ctx, r.t); ok && failsOn(f, first) {
 			// The cause names the publisher, not the file that failed, so
 			// the breaker sees one dead repository as one cause.
 			return r.attachRollback("transport "+first.Name+" "+firstOrigin(first), fmt.Errorf("%w (the global zone's first-ranked publisher %s cannot be reached)", why, first.Name))
@@ -152,6 +152,15 @@ func (r *run) attachRollback(cause string, err error) (fsm.Event, error) {
 	return fsm.EvRollback, nil
 }
 
+// failsOn reports whether a transport failure is on publisher p: the one
+// pkg named for a failed catalog refresh, else the one the URL belongs to.
+func failsOn(f host.Failure, p host.Publisher) bool {
+	if f.Publisher != "" {
+		return f.Publisher == p.Name
+	}
+	return belongsTo(f.URL, p)
+}
+
 // belongsTo reports whether url is served by one of the publisher's origins
 // or mirrors. A URL that names only a host (pkg printed no URL line, only
 // pycurl's "Failed to connect to HOST") belongs to the publisher whose
@@ -161,7 +170,9 @@ func belongsTo(url string, p host.Publisher) bool {
 		return false
 	}
 	for _, u := range append(append([]string{}, p.Origins...), p.Mirrors...) {
-		if strings.HasPrefix(strings.TrimSuffix(url, "/"), strings.TrimSuffix(u, "/")) {
+		// At a path boundary: .../release/ is not .../release2/.
+		base := strings.TrimSuffix(u, "/")
+		if strings.TrimSuffix(url, "/") == base || strings.HasPrefix(url, base+"/") {
 			return true
 		}
 		if hostOnly(url) && hostOf(url) == hostOf(u) {

@@ -77,7 +77,8 @@ var (
 // the brand's "[date] " prefix removed; URL (transport only) is the failing
 // URL as printed on pkg's `URL: '...'` line, else the first URL after the
 // transport error, else one made from "Failed to connect to HOST port N" or
-// "Couldn't resolve host 'HOST'" (http://HOST/, https for port 443), else "".
+// "Couldn't resolve host 'HOST'" (http://HOST/, https for port 443), else "";
+// Publisher is the one a catalog refresh failure names.
 // A text with none of the failure texts but a success line ("Result: Attach
 // Succeeded.", "Attach complete.") is FailNone; anything else FailOther,
 // with the most telling line found (pkg's own error line, a failed sanity
@@ -105,7 +106,7 @@ func ClassifyAttach(stdout, log string) Failure {
 		return Failure{Kind: FailLocked, Line: lines[i]}
 	}
 	if i := find(transportTexts, false); i >= 0 {
-		return Failure{Kind: FailTransport, Line: lines[i], URL: failingURL(lines, i)}
+		return Failure{Kind: FailTransport, Line: lines[i], URL: failingURL(lines, i), Publisher: refreshPublisher(lines)}
 	}
 	if i := find(noSolutionTexts, false); i >= 0 {
 		return Failure{Kind: FailNoSolution, Line: lines[i]}
@@ -136,6 +137,23 @@ func cleanLines(text string) []string {
 
 // failingURL finds the URL of a transport failure whose first line is
 // lines[from], looking from there on, then anywhere.
+// refreshPublisher is the publisher named on pkg's "N/M repositories for
+// publisher 'PUB' could not be reached for catalog refresh." line
+// (reference 6.2), "" if there is none.
+func refreshPublisher(lines []string) string {
+	for _, l := range lines {
+		if !strings.Contains(l, "could not be reached for catalog refresh") {
+			continue
+		}
+		if _, rest, ok := strings.Cut(l, "for publisher '"); ok {
+			if name, _, ok := strings.Cut(rest, "'"); ok {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
 func failingURL(lines []string, from int) string {
 	for _, part := range [][]string{lines[from:], lines} {
 		for _, l := range part {

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,7 +34,10 @@ func pkgKind(code int, text string) error {
 		return ErrTransient
 	case strings.Contains(text, "No image rooted at"), strings.Contains(text, "Could not find image"):
 		return ErrNoImage
-	case code == 2 && strings.Contains(strings.ToLower(text), "unknown subcommand"):
+	case code == 2:
+		// A usage error changed nothing. Which text a client prints for a
+		// subcommand it lacks is not fixed; the callers that can fall back
+		// to another subcommand do so on any exit 2.
 		return ErrUnknownSubcommand
 	case strings.Contains(text, "no packages matching"), strings.Contains(text, "no packages installed"),
 		strings.Contains(text, "matches no installed packages"), strings.Contains(text, "Unknown publisher"):
@@ -217,11 +221,17 @@ func (t Tools) ReadPublishers(ctx context.Context, root string) ([]Publisher, er
 // FoldPublisherRows folds tsv rows into publishers in the order of their
 // first row: origins and mirrors in row order without repeats, Sticky from
 // the first row, Enabled true if any row says so, proxies from the PROXY
-// column. Rows of other types than origin and mirror add no URI.
+// column. Rows of other types than origin and mirror add no URI. The
+// publisher the 7-column (S11E, OpenSolaris) form marks PREFERRED comes
+// first: it is the first-ranked one, wherever its rows are listed.
 func FoldPublisherRows(rows []PublisherRow) []Publisher {
 	var pubs []Publisher
 	index := map[string]int{}
+	preferred := ""
 	for _, r := range rows {
+		if r.Preferred && preferred == "" {
+			preferred = r.Name
+		}
 		i, ok := index[r.Name]
 		if !ok {
 			i = len(pubs)
@@ -243,6 +253,11 @@ func FoldPublisherRows(rows []PublisherRow) []Publisher {
 		if r.Proxy != "" && !slices.Contains(p.Proxies, r.Proxy) {
 			p.Proxies = append(p.Proxies, r.Proxy)
 		}
+	}
+	if i, ok := index[preferred]; ok && i > 0 {
+		p := pubs[i]
+		copy(pubs[1:i+1], pubs[:i])
+		pubs[0] = p
 	}
 	return pubs
 }
@@ -374,8 +389,8 @@ func (t Tools) Uninstall(ctx context.Context, root string, pkgs ...string) (noth
 
 // ImageUpdate updates every package of the image at root
 // (`pkg -R ROOT image-update -v`), or with `update -v` on a client that
-// does not know image-update (exit 2, unknown subcommand: the Oracle gate
-// dropped the alias in 2016).
+// refuses image-update as a usage error (exit 2: the Oracle gate dropped
+// the alias in 2016).
 func (t Tools) ImageUpdate(ctx context.Context, root string) (nothing bool, err error) {
 	_, err = t.pkg(ctx, true, root, "image-update", "-v")
 	if errors.Is(err, ErrUnknownSubcommand) {
@@ -493,6 +508,11 @@ func (t Tools) List(ctx context.Context, root string) ([]Package, error) {
 // installed: an error wrapping ErrNotFound.
 func (t Tools) EntireVersion(ctx context.Context, root string) (string, error) {
 	res, err := t.pkg(ctx, false, root, "list", "-H", "entire")
+	if Code(err) == 1 && len(bytes.TrimSpace(res.Stdout)) == 0 && !errors.Is(err, ErrNoImage) && !errors.Is(err, ErrTransient) {
+		// A pattern that matches nothing exits 1 (reference 6.3), in
+		// words that differ by release.
+		return "", fmt.Errorf("pkg -R %s list -H entire: entire is not installed: %w", root, ErrNotFound)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -368,6 +368,22 @@ func TestFoldPublisherRows(t *testing.T) {
 	if p.Enabled {
 		t.Fatal("an absent Enabled line changed Enabled")
 	}
+
+	// The 7-column form's PREFERRED publisher is the first-ranked one,
+	// wherever it is listed; the others keep their order.
+	s11e := []PublisherRow{
+		{Name: "extra", Type: "origin", URI: "http://x/"},
+		{Name: "opensolaris.org", Type: "origin", URI: "http://o/"},
+		{Name: "solaris", Preferred: true, Type: "origin", URI: "http://s/"},
+		{Name: "solaris", Preferred: true, Type: "mirror", URI: "http://sm/"},
+	}
+	var names []string
+	for _, p := range FoldPublisherRows(s11e) {
+		names = append(names, p.Name)
+	}
+	if want := []string{"solaris", "extra", "opensolaris.org"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("preferred not first: %q, want %q", names, want)
+	}
 }
 
 func TestParsePkgList(t *testing.T) {

@@ -277,6 +277,9 @@ func TestPkgTools(t *testing.T) {
 		on("pkg -R "+zr+" list -H entire", 0, testdata(t, "sim_pkg_list_H_entire_s11e.txt"), "").
 		on("pkg -R /new list -H", 1, "", "pkg list: no packages installed\n").
 		on("pkg -R /new list -H entire", 1, "", "pkg list: no packages matching 'entire' installed\n").
+		on("pkg -R /quiet list -H entire", 1, "", "").
+		on("pkg -R /quiet image-update -v", 2, "", "Usage:\n        pkg [options] command [cmd_options] [operands]\n").
+		on("pkg -R /quiet update -v", 0, "", "").
 		on("pkg -R / set-publisher --no-refresh -g http://pkg.example.com/extra/ --disable --sticky extra", 0, "", "")
 	tl := Tools{X: f}
 
@@ -332,6 +335,14 @@ func TestPkgTools(t *testing.T) {
 	}
 	if _, err := tl.EntireVersion(ctx, "/new"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("no entire: %v", err)
+	}
+	// The reference gives exit 1 for a pattern that matches nothing, and
+	// exit 2 for a usage error, in no fixed words.
+	if _, err := tl.EntireVersion(ctx, "/quiet"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("no entire, no words: %v", err)
+	}
+	if nothing, err := tl.ImageUpdate(ctx, "/quiet"); nothing || err != nil {
+		t.Fatalf("update fallback on a bare usage error: %v %v", nothing, err)
 	}
 	off, on := false, true
 	if err := tl.SetPublisher(ctx, "/", SetPublisherArgs{Name: "extra", AddOrigins: []string{"http://pkg.example.com/extra/"}, Enable: &off, Sticky: &on, NoRefresh: true}); err != nil {

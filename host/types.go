@@ -19,8 +19,9 @@ var (
 	ErrTimeout = errors.New("timed out")
 	// ErrNoImage: pkg says there is no image at the root it was given.
 	ErrNoImage = errors.New("no package image")
-	// ErrUnknownSubcommand: the client does not know a subcommand (exit 2),
-	// e.g. image-update on a client that only has update.
+	// ErrUnknownSubcommand: pkg refused the command line as a usage error
+	// (exit 2), as a client does for a subcommand it lacks (image-update
+	// where only update exists); nothing was changed.
 	ErrUnknownSubcommand = errors.New("unknown subcommand")
 )
 
@@ -148,7 +149,10 @@ const (
 type Failure struct {
 	Kind FailureKind
 	URL  string // the failing URL for FailTransport, "" if none was found
-	Line string // the line that decided the classification, for reports
+	// Publisher is the publisher pkg named as unreachable for catalog
+	// refresh (FailTransport), "" if none was named.
+	Publisher string
+	Line      string // the line that decided the classification, for reports
 }
 
 // AttachResult is what `zoneadm -z Z attach -u` left behind.

@@ -75,6 +75,7 @@ func NewEngine(store persist.Store, cfg Config, reload func() (Config, error), l
 		done:      make(chan struct{}),
 	}
 	e.cfg.Store(&cfg)
+	e.gz.config = e.config
 	e.soft, e.softCancel = context.WithCancel(context.Background())
 	e.hard, e.hardCancel = context.WithCancel(context.Background())
 	return e

@@ -17,6 +17,8 @@ import (
 // list exactly, and a restart restores it when no stored job needs it.
 type globalPublishers struct {
 	store persist.Store
+	// config gives the retry policy for pkg calls the image lock refuses.
+	config func() Config
 
 	// change is held for writing while publishers are being changed and
 	// for reading by every attach -u: no attach -u runs meanwhile.
@@ -118,7 +120,7 @@ func (g *globalPublishers) strip(ctx context.Context, t host.Tools, job string, 
 	}
 	for _, name := range extra {
 		note("event", "global zone: unset-publisher "+name)
-		if err := t.UnsetPublisher(ctx, "/", name); err != nil {
+		if err := g.retry(ctx, note, "unset-publisher "+name, func() error { return t.UnsetPublisher(ctx, "/", name) }); err != nil {
 			return true, fmt.Errorf("strip global publisher %s: %w", name, err)
 		}
 	}
@@ -193,7 +195,7 @@ func (g *globalPublishers) restoreLocked(ctx context.Context, t host.Tools, rec 
 				continue
 			}
 			note("event", "global zone: restoring publisher "+p.Name)
-			if err := t.SetPublisher(ctx, "/", restoreArgs(p)); err != nil {
+			if err := g.retry(ctx, note, "set-publisher "+p.Name, func() error { return t.SetPublisher(ctx, "/", restoreArgs(p)) }); err != nil {
 				return fmt.Errorf("restore global publisher %s: %w", p.Name, err)
 			}
 		}
@@ -211,6 +213,11 @@ func (g *globalPublishers) restoreLocked(ctx context.Context, t host.Tools, rec 
 	}
 	note("event", "global zone publishers restored")
 	return g.store.DeleteGlobal()
+}
+
+// retry repeats a pkg call the image lock refused (SPEC 3: transient).
+func (g *globalPublishers) retry(ctx context.Context, note func(kind, text string), what string, op func() error) error {
+	return retryTransient(ctx, nil, g.config(), note, what, op)
 }
 
 // liveNames lists the global zone's publishers by name, in search order

@@ -244,16 +244,23 @@ func (r *run) setFailure(cause string, err error) {
 // retry runs op and repeats it with backoff while it fails transiently
 // (image locked, another zoneadm on the zone). A shutdown ends the wait.
 func (r *run) retry(ctx context.Context, what string, op func() error) error {
-	wait := r.cfg.RetryBackoff
+	return retryTransient(ctx, r.soft.Done(), r.cfg, r.note, what, op)
+}
+
+// retryTransient is retry for callers without a job run: up to
+// cfg.Retries more attempts, cfg.RetryBackoff doubling between them; stop
+// or ctx ends the wait with errInterrupted.
+func retryTransient(ctx context.Context, stop <-chan struct{}, cfg Config, note func(kind, text string), what string, op func() error) error {
+	wait := cfg.RetryBackoff
 	for attempt := 1; ; attempt++ {
 		err := op()
-		if err == nil || !errors.Is(err, host.ErrTransient) || attempt > r.cfg.Retries {
+		if err == nil || !errors.Is(err, host.ErrTransient) || attempt > cfg.Retries {
 			return err
 		}
-		r.note("event", fmt.Sprintf("%s: transient failure (attempt %d), retrying in %s: %s", what, attempt, wait, oneLine(err.Error())))
+		note("event", fmt.Sprintf("%s: transient failure (attempt %d), retrying in %s: %s", what, attempt, wait, oneLine(err.Error())))
 		select {
 		case <-time.After(wait):
-		case <-r.soft.Done():
+		case <-stop:
 			return errInterrupted
 		case <-ctx.Done():
 			return errInterrupted

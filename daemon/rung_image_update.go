@@ -7,7 +7,11 @@ import "context"
 // constrained by entire.
 func (r *run) rungImageUpdate(ctx context.Context) (bool, error) {
 	err := r.step(RungImageUpdate, func() error {
-		nothing, err := r.t.ImageUpdate(ctx, r.root())
+		var nothing bool
+		err := r.retry(ctx, "image-update", func() (err error) {
+			nothing, err = r.t.ImageUpdate(ctx, r.root())
+			return err
+		})
 		if err == nil && nothing {
 			r.note("event", "image-update: nothing to do")
 		}

@@ -30,7 +30,7 @@ func (r *run) rungRecreateImage(ctx context.Context) (bool, error) {
 					return err
 				}
 				r.note("event", fmt.Sprintf("zone image: image-create -f -z -p %s=%s", pub, origin))
-				if err := r.t.ImageCreate(ctx, r.root(), pub, origin); err != nil {
+				if err := r.retry(ctx, "image-create", func() error { return r.t.ImageCreate(ctx, r.root(), pub, origin) }); err != nil {
 					return fmt.Errorf("image-create: %w", err)
 				}
 			}
@@ -46,7 +46,10 @@ func (r *run) rungRecreateImage(ctx context.Context) (bool, error) {
 				return err
 			}
 			// Installing a package again is harmless (exit 4, nothing to do).
-			if _, err := r.t.Install(ctx, r.root(), "system/library"); err != nil {
+			if err := r.retry(ctx, "install system/library", func() error {
+				_, err := r.t.Install(ctx, r.root(), "system/library")
+				return err
+			}); err != nil {
 				return fmt.Errorf("install system/library: %w", err)
 			}
 			r.job.Pending = ""

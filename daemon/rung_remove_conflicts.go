@@ -53,7 +53,10 @@ func (r *run) rungRemoveConflicts(ctx context.Context) (bool, error) {
 			}
 		}
 		r.note("event", "zone image: uninstall "+strings.Join(match, " "))
-		if _, err := r.t.Uninstall(ctx, r.root(), match...); err != nil {
+		if err := r.retry(ctx, "uninstall", func() error {
+			_, err := r.t.Uninstall(ctx, r.root(), match...)
+			return err
+		}); err != nil {
 			return fmt.Errorf("uninstall: %w", err)
 		}
 		return r.uninstallDone()

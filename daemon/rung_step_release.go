@@ -39,10 +39,14 @@ func (r *run) rungStepRelease(ctx context.Context) (bool, error) {
 	err = r.step(RungStepRelease, func() error {
 		for _, s := range due {
 			r.note("event", fmt.Sprintf("zone image: stepping to entire@%s from %s", s.Version, s.Origin))
-			if err := r.t.SetPublisher(ctx, r.root(), host.SetPublisherArgs{Name: s.Publisher, Preferred: true, SetOrigin: s.Origin}); err != nil {
+			a := host.SetPublisherArgs{Name: s.Publisher, Preferred: true, SetOrigin: s.Origin}
+			if err := r.retry(ctx, "set-publisher", func() error { return r.t.SetPublisher(ctx, r.root(), a) }); err != nil {
 				return fmt.Errorf("set-publisher %s: %w", s.Publisher, err)
 			}
-			if _, err := r.t.Install(ctx, r.root(), "entire@"+s.Version); err != nil {
+			if err := r.retry(ctx, "install entire@"+s.Version, func() error {
+				_, err := r.t.Install(ctx, r.root(), "entire@"+s.Version)
+				return err
+			}); err != nil {
 				return fmt.Errorf("install entire@%s: %w", s.Version, err)
 			}
 		}

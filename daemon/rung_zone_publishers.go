@@ -47,12 +47,12 @@ func (r *run) rungZonePublishers(ctx context.Context) (bool, error) {
 				a.AddOrigins = first.Origins
 			}
 			r.note("event", "zone image: making "+first.Name+" first-ranked")
-			if err := r.t.SetPublisher(ctx, r.root(), a); err != nil {
+			if err := r.retry(ctx, "set-publisher -P", func() error { return r.t.SetPublisher(ctx, r.root(), a) }); err != nil {
 				return fmt.Errorf("set-publisher -P %s: %w", first.Name, err)
 			}
 		}
 		r.note("event", fmt.Sprintf("zone image: unset-publisher %v", odd))
-		err := r.t.UnsetPublisher(ctx, r.root(), odd...)
+		err := r.retry(ctx, "unset-publisher", func() error { return r.t.UnsetPublisher(ctx, r.root(), odd...) })
 		if host.Code(err) == 3 {
 			// Partial: look at what is left and try those one by one.
 			err = r.unsetLeft(ctx, known)
@@ -74,7 +74,7 @@ func (r *run) unsetLeft(ctx context.Context, known map[string]bool) error {
 		if known[p.Name] {
 			continue
 		}
-		if err := r.t.UnsetPublisher(ctx, r.root(), p.Name); err != nil {
+		if err := r.retry(ctx, "unset-publisher", func() error { return r.t.UnsetPublisher(ctx, r.root(), p.Name) }); err != nil {
 			errs = append(errs, fmt.Errorf("unset-publisher %s: %w", p.Name, err))
 		}
 	}

@@ -224,6 +224,8 @@ func TestScenarioFaults(t *testing.T) {
 	}{
 		{name: "image locked once is retried", zone: `{"name": "z1", "state": "running", "faults": ["locked-once"]}`,
 			result: "upgraded", rung: RungAttachUpdate},
+		{name: "a rung's pkg call refused by the image lock is retried", zone: `{"name": "z1", "state": "running", "troubles": ["stale-image"], "faults": ["pkg-locked-once"]}`,
+			result: "upgraded", rung: RungImageUpdate},
 		{name: "hung attach is killed at stage_timeout and the ladder climbs", zone: `{"name": "z1", "state": "running", "faults": ["hung-attach"]}`,
 			kv: map[string]string{"stage_timeout": "2s"}, result: "upgraded", rung: RungGlobalPublishers},
 		{name: "no space blocks before anything changes", zone: `{"name": "z1", "state": "running", "faults": ["no-space"]}`,

@@ -26,6 +26,7 @@ const (
 // Fault names: per-zone failures that are not troubles.
 const (
 	FaultLockedOnce      = "locked-once"
+	FaultPkgLockedOnce   = "pkg-locked-once"
 	FaultHungAttach      = "hung-attach"
 	FaultNoSpaceSnapshot = "no-space-snapshot"
 	FaultNoSpace         = "no-space"
@@ -64,7 +65,7 @@ var troubleOrder = []string{
 }
 
 var allFaults = []string{
-	FaultLockedOnce, FaultHungAttach, FaultNoSpaceSnapshot, FaultNoSpace, FaultNoSpaceAttach,
+	FaultLockedOnce, FaultPkgLockedOnce, FaultHungAttach, FaultNoSpaceSnapshot, FaultNoSpace, FaultNoSpaceAttach,
 	FaultNotDataset, FaultRepoDown, FaultBootFails, FaultSvcMaintenance,
 }
 

@@ -56,7 +56,9 @@
 //
 // The first uncured one in that order writes the attach log. Faults:
 // locked-once and hung-attach (the first attach -u fails with the image
-// lock text / hangs until killed), no-space-snapshot, no-space (the zbe is
+// lock text / hangs until killed), pkg-locked-once (the first change pkg
+// makes in the zone image from the global zone exits 7, image locked),
+// no-space-snapshot, no-space (the zbe is
 // bigger than the pool's available), no-space-attach, not-dataset (the
 // zonepath is a plain folder), repo-down (transport error on the global
 // first publisher's URL), boot-fails, svc-maintenance (svcs -x reports

@@ -200,6 +200,17 @@ func (p *pkgCtx) modify(ch pkgChange) int {
 			code = 7
 			return nil
 		}
+		if z := w.zoneOfRoot(root); z != nil && z.hasFault(FaultPkgLockedOnce) && !z.Consumed[FaultPkgLockedOnce] {
+			// Another client held the zone image for a moment: the first
+			// change made from the global zone is refused.
+			if z.Consumed == nil {
+				z.Consumed = map[string]bool{}
+			}
+			z.Consumed[FaultPkgLockedOnce] = true
+			errw.WriteString(lockedText(w, 5000+len(z.Name)*41%900))
+			code = 7
+			return nil
+		}
 		code = ch.run(w, img.clone(), root, &out, &errw, false)
 		if code == 0 {
 			p.takeLock(w, key)

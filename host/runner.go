@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +36,7 @@ const (
 	DefaultChangeTimeout = 2 * time.Hour   // SPEC 4 stage_timeout
 	DefaultReadTimeout   = 2 * time.Minute // a read that takes longer is stuck
 	DefaultMaxOutput     = 1 << 20         // per stream
+	DefaultKillGrace     = 10 * time.Second
 )
 
 // waitDelay bounds how long Run waits for the output pipes once the tool
@@ -44,7 +46,9 @@ const waitDelay = 5 * time.Second
 
 // Runner runs the host's tools: argv only, never a shell (SPEC 2); the
 // tool found by bare name through PATH at run time; its own process group,
-// killed as a whole (SIGKILL) when the timeout or ctx ends the run; stdout
+// stopped as a whole when the timeout or ctx ends the run (SIGINT, so a
+// brand script's trap can clean up, then SIGKILL after KillGrace, and
+// SIGKILL for whatever is left once the tool has exited); stdout
 // and stderr kept, bounded; the environment passed on with LC_ALL=C so
 // messages are the literal English texts the adapters match, and without
 // PKG_IMAGE so pkg acts only on the -R it is given.
@@ -55,6 +59,7 @@ type Runner struct {
 	ChangeTimeout time.Duration // calls that change the host; <= 0: DefaultChangeTimeout
 	ReadTimeout   time.Duration // read-only calls; <= 0: DefaultReadTimeout
 	MaxOutput     int           // bytes kept per stream; <= 0: DefaultMaxOutput
+	KillGrace     time.Duration // from SIGINT to SIGKILL; <= 0: DefaultKillGrace
 	// Observe, when set, is called after every run (also one that did not
 	// start), from the goroutine that called Run. The daemon logs each run
 	// in the job's log with it.
@@ -63,7 +68,7 @@ type Runner struct {
 
 // NewRunner returns a Runner with the default timeouts and bounds.
 func NewRunner() *Runner {
-	return &Runner{ChangeTimeout: DefaultChangeTimeout, ReadTimeout: DefaultReadTimeout, MaxOutput: DefaultMaxOutput}
+	return &Runner{ChangeTimeout: DefaultChangeTimeout, ReadTimeout: DefaultReadTimeout, MaxOutput: DefaultMaxOutput, KillGrace: DefaultKillGrace}
 }
 
 // Run runs argv and returns what happened; it never panics and always
@@ -127,10 +132,32 @@ func (r *Runner) Run(ctx context.Context, change bool, argv ...string) Result {
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	setProcessGroup(cmd)
-	cmd.Cancel = func() error { return killGroup(cmd.Process.Pid) }
-	cmd.WaitDelay = waitDelay
+	grace := r.KillGrace
+	if grace <= 0 {
+		grace = DefaultKillGrace
+	}
+	exited := make(chan struct{})
+	var stopped atomic.Bool
+	cmd.Cancel = func() error {
+		stopped.Store(true)
+		pid := cmd.Process.Pid
+		go func() {
+			select {
+			case <-exited:
+			case <-time.After(grace):
+				_ = killGroup(pid)
+			}
+		}()
+		return interruptGroup(pid)
+	}
+	cmd.WaitDelay = grace + waitDelay
 
 	err = cmd.Run()
+	close(exited)
+	if stopped.Load() {
+		// What the tool started and left behind goes too.
+		_ = killGroup(cmd.Process.Pid)
+	}
 	res.Stdout, res.Stderr = stdout.Bytes(), stderr.Bytes()
 
 	var exitErr *exec.ExitError

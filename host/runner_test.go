@@ -31,10 +31,38 @@ func processGone(pid int) bool {
 	return ok && strings.HasPrefix(rest, "Z")
 }
 
+// A tool past its timeout gets SIGINT first: a trap (the ipkg brand's)
+// runs before the tool exits.
+func TestRunnerTimeoutInterruptsFirst(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "cleaned")
+	r := NewRunner()
+	// The background sleep ignores SIGINT (sh's & does that) and holds the
+	// pipes: it goes at the grace's end.
+	r.ReadTimeout, r.KillGrace = 200*time.Millisecond, 300*time.Millisecond
+	res := r.Run(context.Background(), false, "sh", "-c", "trap 'echo cleaned > "+marker+"; exit 1' INT; sleep 100 & wait")
+	if !errors.Is(res.Err, ErrTimeout) {
+		t.Fatalf("err %v, want ErrTimeout", res.Err)
+	}
+	if b, err := os.ReadFile(marker); err != nil || string(b) != "cleaned\n" {
+		t.Fatalf("the tool's SIGINT trap did not run: %q %v", b, err)
+	}
+}
+
+// A tool that ignores SIGINT is killed KillGrace later.
+func TestRunnerKillGrace(t *testing.T) {
+	r := NewRunner()
+	r.ReadTimeout, r.KillGrace = 200*time.Millisecond, 300*time.Millisecond
+	start := time.Now()
+	res := r.Run(context.Background(), false, "sh", "-c", "trap '' INT; sleep 100")
+	if !errors.Is(res.Err, ErrTimeout) || time.Since(start) > 8*time.Second {
+		t.Fatalf("err %v after %s, want ErrTimeout soon after the grace", res.Err, time.Since(start))
+	}
+}
+
 func TestRunnerTimeoutKillsProcessGroup(t *testing.T) {
 	pids := filepath.Join(t.TempDir(), "pids")
 	r := NewRunner()
-	r.ReadTimeout = 300 * time.Millisecond
+	r.ReadTimeout, r.KillGrace = 300*time.Millisecond, 300*time.Millisecond
 	start := time.Now()
 	res := r.Run(context.Background(), false, "sh", "-c", "sleep 100 & echo $! > "+pids+"; echo $$ >> "+pids+"; sleep 100")
 	if el := time.Since(start); el > 8*time.Second {

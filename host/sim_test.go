@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -28,7 +29,17 @@ var (
 	zonesimTmp  string // removed by TestMain
 )
 
+// TestMain catches SIGINT as zoneupd does, so the tools the tests run
+// start with SIGINT at its default action even when the test binary was
+// started with it ignored (as by a shell's background job; the Runner's
+// timeout sends SIGINT first); ^C still ends the run.
 func TestMain(m *testing.M) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	go func() {
+		<-sig
+		os.Exit(130)
+	}()
 	code := m.Run()
 	if zonesimTmp != "" {
 		os.RemoveAll(zonesimTmp)

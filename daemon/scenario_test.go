@@ -389,3 +389,35 @@ func (w *simWorld) zoneFiles(z simZone) map[string]string {
 	})
 	return out
 }
+
+// A rung that fails before it changes anything is owed no attach -u: the
+// next rung follows at once. Here the zone image's publisher list cannot be
+// read (a pkg wrapper refuses it), so zone-publishers fails before acting.
+func TestScenarioRungFailingBeforeActingIsPassed(t *testing.T) {
+	w := newScenario(t, fast, oneZone("s11e", `{"name": "z1", "state": "running", "troubles": ["stale-image"]}`))
+	sim := filepath.Join(w.tools, "pkg")
+	target, err := os.Readlink(sim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(w.dir, "zones", "z1", "root")
+	wrapper := fmt.Sprintf(`#!/bin/bash
+if [ "$1 $2 $3 $4" = "-R %s publisher -H" ]; then
+	echo "pkg: simulated failure reading the publishers" >&2
+	exit 1
+fi
+exec -a pkg %s "$@"
+`, root, target)
+	if err := os.Remove(sim); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sim, []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	j, _, _ := runZ1(t, w, nil)
+	wantJob(t, j, "upgraded", RungImageUpdate)
+	got := steps(j)
+	if !strings.Contains(got, "remediate/zone-publishers:failed remediate/step-release") || strings.Contains(got, "attach/zone-publishers") {
+		t.Errorf("history: %s", got)
+	}
+}

@@ -38,13 +38,17 @@ func (r *run) halt(ctx context.Context) (fsm.Event, error) {
 }
 
 // ensureHalted halts the zone if it runs (also a zone that the zones
-// service autobooted after a host reboot while its job was mid-way).
+// service autobooted after a host reboot while its job was mid-way), or is
+// on its way down: halt finishes that, so nothing is snapshotted while the
+// zone still has a kernel zone.
 func (r *run) ensureHalted(ctx context.Context) error {
 	z, err := r.zoneSeen(ctx)
 	if err != nil {
 		return err
 	}
-	if z.State != host.StateRunning && z.State != host.StateReady {
+	switch z.State {
+	case host.StateRunning, host.StateReady, host.StateShuttingDown, host.StateDown:
+	default:
 		return nil
 	}
 	r.note("event", "halting "+r.job.Zone+" (it is "+z.State+")")

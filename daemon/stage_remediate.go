@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"zoneup/fsm"
+	"zoneup/persist"
 )
 
 // rungFunc applies one rung. applied=false means the rung found nothing to
@@ -55,6 +56,14 @@ func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
 		if errorsIsInterrupted(err) {
 			return "", err
 		}
+		if err != nil && !applied {
+			// It failed before it changed anything (a read, a missing
+			// record): no attach -u is owed to it, the next rung is due.
+			if err := r.failedBeforeActing(rung, err); err != nil {
+				return "", err
+			}
+			continue
+		}
 		if err != nil {
 			// The rung's tool failed. Rungs are cumulative and a partial
 			// change may still help: attach -u decides.
@@ -87,6 +96,25 @@ func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
 		r.setFailure("", fmt.Errorf("not rescued within policy: %s", r.job.Error))
 	}
 	return fsm.EvRollback, nil
+}
+
+// failedBeforeActing records a rung that failed before its first change
+// (as a failed history step, unless the rung recorded one itself) and
+// moves past it in the same write, so a restart does not owe it an
+// attach -u either.
+func (r *run) failedBeforeActing(rung string, err error) error {
+	r.note("event", fmt.Sprintf("rung %s failed before it changed anything: %v", rung, err))
+	recorded := false
+	if n := len(r.job.History); n > 0 {
+		s := r.job.History[n-1]
+		recorded = s.Stage == "remediate" && s.Rung == rung && !s.Ended.IsZero() && s.Outcome == "failed"
+	}
+	if !recorded {
+		now := r.e.now()
+		r.job.History = append(r.job.History, persist.Step{Stage: "remediate", Rung: rung, Started: now, Ended: now,
+			Outcome: "failed", Error: oneLine(err.Error())})
+	}
+	return r.nextRung()
 }
 
 // nextRung moves past a rung that did nothing, on disk.

@@ -42,11 +42,13 @@ func (z Zone) Root() string { return z.Zonepath + "/root" }
 
 // Zone states as zoneadm prints them.
 const (
-	StateConfigured = "configured"
-	StateIncomplete = "incomplete"
-	StateInstalled  = "installed"
-	StateReady      = "ready"
-	StateRunning    = "running"
+	StateConfigured   = "configured"
+	StateIncomplete   = "incomplete"
+	StateInstalled    = "installed"
+	StateReady        = "ready"
+	StateRunning      = "running"
+	StateShuttingDown = "shutting_down"
+	StateDown         = "down"
 )
 
 // Dataset is one row of `zfs list -H -o name,mountpoint`.

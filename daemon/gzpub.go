@@ -199,7 +199,7 @@ func (g *globalPublishers) restoreLocked(ctx context.Context, t host.Tools, rec 
 				return fmt.Errorf("restore global publisher %s: %w", p.Name, err)
 			}
 		}
-		return nil
+		return g.reorder(ctx, t, rec.Original, note)
 	}()
 	if err != nil {
 		return err
@@ -213,6 +213,31 @@ func (g *globalPublishers) restoreLocked(ctx context.Context, t host.Tools, rec 
 	}
 	note("event", "global zone publishers restored")
 	return g.store.DeleteGlobal()
+}
+
+// reorder puts the search order back as recorded when the publishers are
+// all there but the client placed a re-added one elsewhere than last
+// (where it goes is not documented): each one after its predecessor.
+func (g *globalPublishers) reorder(ctx context.Context, t host.Tools, want []host.Publisher, note func(kind, text string)) error {
+	live, err := liveNames(ctx, t)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(want))
+	for i, p := range want {
+		names[i] = p.Name
+	}
+	if slices.Equal(live, names) || len(live) != len(names) {
+		return nil // in order, or not the same set: the check after says so
+	}
+	for i := 1; i < len(names); i++ {
+		a := host.SetPublisherArgs{Name: names[i], SearchAfter: names[i-1], NoRefresh: true}
+		note("event", "global zone: "+names[i]+" after "+names[i-1]+" in the search order")
+		if err := g.retry(ctx, note, "set-publisher --search-after", func() error { return t.SetPublisher(ctx, "/", a) }); err != nil {
+			return fmt.Errorf("restore the search order: %w", err)
+		}
+	}
+	return nil
 }
 
 // retry repeats a pkg call the image lock refused (SPEC 3: transient).

@@ -390,34 +390,58 @@ func (w *simWorld) zoneFiles(z simZone) map[string]string {
 	return out
 }
 
+// wrapPkg puts a bash script in front of zonesim's pkg: body runs first,
+// with $SIM the simulator (run it as `exec -a pkg $SIM "$@"`).
+func wrapPkg(t *testing.T, w *simWorld, body string) {
+	t.Helper()
+	link := filepath.Join(w.tools, "pkg")
+	target, err := os.Readlink(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/bash\nSIM=" + target + "\n" + body + "\nexec -a pkg $SIM \"$@\"\n"
+	if err := os.Remove(link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(link, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A rung that fails before it changes anything is owed no attach -u: the
 // next rung follows at once. Here the zone image's publisher list cannot be
 // read (a pkg wrapper refuses it), so zone-publishers fails before acting.
 func TestScenarioRungFailingBeforeActingIsPassed(t *testing.T) {
 	w := newScenario(t, fast, oneZone("s11e", `{"name": "z1", "state": "running", "troubles": ["stale-image"]}`))
-	sim := filepath.Join(w.tools, "pkg")
-	target, err := os.Readlink(sim)
-	if err != nil {
-		t.Fatal(err)
-	}
 	root := filepath.Join(w.dir, "zones", "z1", "root")
-	wrapper := fmt.Sprintf(`#!/bin/bash
-if [ "$1 $2 $3 $4" = "-R %s publisher -H" ]; then
+	wrapPkg(t, w, fmt.Sprintf(`if [ "$1 $2 $3 $4" = "-R %s publisher -H" ]; then
 	echo "pkg: simulated failure reading the publishers" >&2
 	exit 1
-fi
-exec -a pkg %s "$@"
-`, root, target)
-	if err := os.Remove(sim); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(sim, []byte(wrapper), 0o755); err != nil {
-		t.Fatal(err)
-	}
+fi`, root))
 	j, _, _ := runZ1(t, w, nil)
 	wantJob(t, j, "upgraded", RungImageUpdate)
 	got := steps(j)
 	if !strings.Contains(got, "remediate/zone-publishers:failed remediate/step-release") || strings.Contains(got, "attach/zone-publishers") {
 		t.Errorf("history: %s", got)
+	}
+}
+
+// Where set-publisher puts a publisher it adds is not documented: this pkg
+// puts a re-added one right after the first-ranked publisher, not last.
+// The restore still ends with the recorded search order.
+func TestScenarioRestoreKeepsTheSearchOrder(t *testing.T) {
+	w := newScenario(t, fast, oneZone("s11e", `{"name": "z1", "state": "running", "troubles": ["gz-publishers"]}`))
+	first := w.show().GZ.Publishers[0].Name
+	wrapPkg(t, w, fmt.Sprintf(`if [ "$1 $2 $3" = "-R / set-publisher" ] && [[ " $* " == *" -g "* ]]; then
+	(exec -a pkg $SIM "$@") || exit
+	exec -a pkg $SIM -R / set-publisher --no-refresh --search-after=%s "${@: -1}"
+fi`, first))
+	j, before, after := runZ1(t, w, nil)
+	wantJob(t, j, "upgraded", RungGlobalPublishers)
+	if len(before.GZ.Publishers) < 3 {
+		t.Fatalf("the test needs three global publishers, has %v", before.GZ.Publishers)
+	}
+	if fmt.Sprint(after.GZ.Publishers) != fmt.Sprint(before.GZ.Publishers) {
+		t.Errorf("global publishers after: %v, before: %v", after.GZ.Publishers, before.GZ.Publishers)
 	}
 }

@@ -287,12 +287,16 @@ type SetPublisherArgs struct {
 	SSLCert    string   // -c
 	Proxy      string   // --proxy (OI/S11 clients only: set it only when recorded)
 	NoRefresh  bool     // --no-refresh: do not contact the origins (S11E does even for --disable, reference 6.4a)
+	// SearchAfter: --search-after=NAME, place the publisher right after
+	// NAME in the search order.
+	SearchAfter string
 }
 
 // Argv is the full argv, in the order
 // pkg -R ROOT set-publisher [--no-refresh] [-P] [-O o] [-g o]... [-m m]...
 // [--enable|--disable] [--sticky|--non-sticky] [-k key] [-c cert]
-// [--proxy p] NAME; empty strings and nil pointers add nothing.
+// [--proxy p] [--search-after=NAME] NAME; empty strings and nil pointers
+// add nothing.
 func (a SetPublisherArgs) Argv(root string) []string {
 	argv := []string{"pkg", "-R", root, "set-publisher"}
 	if a.NoRefresh {
@@ -332,6 +336,9 @@ func (a SetPublisherArgs) Argv(root string) []string {
 	}
 	if a.Proxy != "" {
 		argv = append(argv, "--proxy", a.Proxy)
+	}
+	if a.SearchAfter != "" {
+		argv = append(argv, "--search-after="+a.SearchAfter)
 	}
 	return append(argv, a.Name)
 }

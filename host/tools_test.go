@@ -394,6 +394,8 @@ func TestSetPublisherArgv(t *testing.T) {
 			"pkg -R / set-publisher --no-refresh -P -O http://o/ -g http://g1/ -g http://g2/ -m http://m1/ --enable --non-sticky -k /k -c /c --proxy http://p:3128 site"},
 		{"restore a disabled one", SetPublisherArgs{Name: "extra", AddOrigins: []string{"http://e/"}, Enable: &no, Sticky: &yes, NoRefresh: true}, "/",
 			"pkg -R / set-publisher --no-refresh -g http://e/ --disable --sticky extra"},
+		{"search order", SetPublisherArgs{Name: "extra", SearchAfter: "opensolaris.org", NoRefresh: true}, "/",
+			"pkg -R / set-publisher --no-refresh --search-after=opensolaris.org extra"},
 	}
 	for _, tc := range tests {
 		if got := strings.Join(tc.a.Argv(tc.root), " "); got != tc.want {

@@ -223,10 +223,7 @@ func (g *globalPublishers) reorder(ctx context.Context, t host.Tools, want []hos
 	if err != nil {
 		return err
 	}
-	names := make([]string, len(want))
-	for i, p := range want {
-		names[i] = p.Name
-	}
+	names := publisherNames(want)
 	if slices.Equal(live, names) || len(live) != len(names) {
 		return nil // in order, or not the same set: the check after says so
 	}
@@ -248,15 +245,16 @@ func (g *globalPublishers) retry(ctx context.Context, note func(kind, text strin
 // liveNames lists the global zone's publishers by name, in search order
 // (one pkg call; the full read takes one more per publisher).
 func liveNames(ctx context.Context, t host.Tools) ([]string, error) {
-	rows, err := t.Publishers(ctx, "/")
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, p := range host.FoldPublisherRows(rows) {
+	pubs, err := t.PublisherList(ctx, "/")
+	return publisherNames(pubs), err
+}
+
+func publisherNames(pubs []host.Publisher) []string {
+	names := make([]string, 0, len(pubs))
+	for _, p := range pubs {
 		names = append(names, p.Name)
 	}
-	return names, nil
+	return names
 }
 
 func restoreArgs(p host.Publisher) host.SetPublisherArgs {

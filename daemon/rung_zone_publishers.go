@@ -26,7 +26,7 @@ func (r *run) rungZonePublishers(ctx context.Context) (bool, error) {
 	for _, p := range gz {
 		known[p.Name] = true
 	}
-	zp, err := r.zonePublishers(ctx)
+	zp, err := r.t.PublisherList(ctx, r.root())
 	if err != nil {
 		return false, err
 	}
@@ -62,20 +62,10 @@ func (r *run) rungZonePublishers(ctx context.Context) (bool, error) {
 	return true, err
 }
 
-// zonePublishers lists the zone image's publishers in search order, with
-// their origins: the one tsv listing says all this rung needs.
-func (r *run) zonePublishers(ctx context.Context) ([]host.Publisher, error) {
-	rows, err := r.t.Publishers(ctx, r.root())
-	if err != nil {
-		return nil, err
-	}
-	return host.FoldPublisherRows(rows), nil
-}
-
 // unsetLeft retries, one by one, the foreign publishers still present after
 // a partial unset-publisher (exit 3).
 func (r *run) unsetLeft(ctx context.Context, known map[string]bool) error {
-	zp, err := r.zonePublishers(ctx)
+	zp, err := r.t.PublisherList(ctx, r.root())
 	if err != nil {
 		return err
 	}

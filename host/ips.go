@@ -195,6 +195,18 @@ func (t Tools) PublisherInfo(ctx context.Context, root, name string) (PublisherI
 	return PublisherInfo{}, fmt.Errorf("pkg -R %s publisher %s printed no block for it: %w", root, name, ErrNotFound)
 }
 
+// PublisherList is what one `pkg publisher -H -F tsv` tells of the image's
+// publishers, folded per name (FoldPublisherRows): names in search order,
+// origins, mirrors, sticky. Enabled, SSL files and proxies are not
+// reliable here: ReadPublishers asks for them.
+func (t Tools) PublisherList(ctx context.Context, root string) ([]Publisher, error) {
+	rows, err := t.Publishers(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	return FoldPublisherRows(rows), nil
+}
+
 // ReadPublishers is the image's publishers as a whole, in search order
 // (the first is the first-ranked): the tsv rows folded per name (origins
 // and mirrors in order, sticky), then each publisher's `pkg publisher NAME`
@@ -203,11 +215,10 @@ func (t Tools) PublisherInfo(ctx context.Context, root, name string) (PublisherI
 // proxies. The tsv's ENABLED and PROXY columns are used only when the
 // detail lacks them. An image without publishers gives an empty list.
 func (t Tools) ReadPublishers(ctx context.Context, root string) ([]Publisher, error) {
-	rows, err := t.Publishers(ctx, root)
+	pubs, err := t.PublisherList(ctx, root)
 	if err != nil {
 		return nil, err
 	}
-	pubs := FoldPublisherRows(rows)
 	for i := range pubs {
 		info, err := t.PublisherInfo(ctx, root, pubs[i].Name)
 		if err != nil {

@@ -294,9 +294,18 @@ func setCrashPlan(t testing.TB, world string, seq int, at string) {
 	}
 }
 
-// killStrays kills tool processes the crash left behind (the simulator's
-// crash hook kills them already; this is belt and braces).
+// killStrays kills tool processes the crash left behind: the simulator's
+// crash hook kills every registered tool, but one that the dead daemon had
+// just started registers after it and lives on.
 func killStrays(world string) {
+	// Under the world's lock, as zonesim's own crash hook kills: a tool
+	// the crash missed (it registered a moment later) is then waiting or
+	// sleeping, never half way through writing the world.
+	if f, err := os.Open(filepath.Join(world, "lock")); err == nil {
+		defer f.Close()
+		for syscall.Flock(int(f.Fd()), syscall.LOCK_EX) == syscall.EINTR {
+		}
+	}
 	ents, _ := os.ReadDir(filepath.Join(world, "running"))
 	for _, e := range ents {
 		var pid int

@@ -65,6 +65,18 @@ var (
 		"is newer than the global zone",
 		"Could not find 'entire' incorporation",
 	}
+	// zoneadm's and the brand's own checks, before any package work
+	// (reference 3.2, 3.4, 10.4): no rung changes what they look at.
+	hostTexts = []string{
+		"Sanity Check: FAILED",
+		"Failed to locate any dataset mounted at",
+		"Installing a zone inside of the root pool's 'ROOT' dataset is unsupported",
+		"the zonepath must be a ZFS dataset",
+		"is already installed.",
+		"no active dataset.",
+		"multiple active datasets.",
+		"unable to determine global zone boot environment",
+	}
 	successTexts = []string{
 		"Result: Attach Succeeded.",
 		"Attach complete.",
@@ -80,7 +92,10 @@ var (
 // "Couldn't resolve host 'HOST'" (http://HOST/, https for port 443), else "";
 // Publisher is the one a catalog refresh failure names.
 // A text with none of the failure texts but a success line ("Result: Attach
-// Succeeded.", "Attach complete.") is FailNone; anything else FailOther,
+// Succeeded.", "Attach complete.") is FailNone; zoneadm's or the brand's
+// own checks (a failed sanity check, no dataset mounted at the zone root,
+// a zonepath that is not a dataset or lies in the root pool's ROOT, a zone
+// already installed: reference 10.4) are FailHost; anything else FailOther,
 // with the most telling line found (pkg's own error line, a failed sanity
 // check, the brand's ERROR: line, zoneadm's message, or the last line).
 func ClassifyAttach(stdout, log string) Failure {
@@ -110,6 +125,9 @@ func ClassifyAttach(stdout, log string) Failure {
 	}
 	if i := find(noSolutionTexts, false); i >= 0 {
 		return Failure{Kind: FailNoSolution, Line: lines[i]}
+	}
+	if i := find(hostTexts, false); i >= 0 {
+		return Failure{Kind: FailHost, Line: lines[i]}
 	}
 	if find(successTexts, false) >= 0 {
 		return Failure{}

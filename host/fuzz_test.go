@@ -222,7 +222,7 @@ func FuzzParseInfoFMRI(f *testing.F) {
 
 func FuzzClassifyAttach(f *testing.F) {
 	seed(f, "URL:", "Failed to connect to ", "Couldn't resolve host '", "x://", "[1:] Framework error ://")
-	kinds := []FailureKind{FailNone, FailNoSolution, FailTransport, FailLocked, FailNoSpace, FailOther}
+	kinds := []FailureKind{FailNone, FailNoSolution, FailTransport, FailLocked, FailNoSpace, FailHost, FailOther}
 	f.Fuzz(func(t *testing.T, text string) {
 		LogFilePath(text)
 		half := len(text) / 2

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -32,6 +33,11 @@ func pkgKind(code int, text string) error {
 	switch {
 	case code == 7, strings.Contains(text, "The image cannot be modified as it is currently in use by another package client"):
 		return ErrTransient
+	case strings.Contains(text, "Image is missing key file"):
+		return ErrKeyFile
+	case code == 9, strings.Contains(text, "No solution was found to satisfy constraints"),
+		strings.Contains(text, "No matching version of"):
+		return ErrNoSolution
 	case strings.Contains(text, "No image rooted at"), strings.Contains(text, "Could not find image"):
 		return ErrNoImage
 	case code == 2:
@@ -85,6 +91,7 @@ func ParsePublisherTSV(out string) ([]PublisherRow, error) {
 			return nil, fmt.Errorf("pkg publisher -F tsv: line %d: %d columns, want 7 or 8: %q", n, len(f), line)
 		}
 		r := PublisherRow{
+			Columns: len(f),
 			Name:    f[0],
 			Sticky:  isTrue(f[1]),
 			Enabled: isTrue(f[3]),
@@ -109,14 +116,31 @@ func isTrue(s string) bool { return strings.EqualFold(strings.TrimSpace(s), "tru
 // right-aligned `Key: value` lines per publisher, each starting at its
 // `Publisher:` line. Origin URI and Mirror URI lines are kept in order;
 // SSL Key and SSL Cert (`None` is "") take the first value given (newer
-// clients repeat them under each origin); Enabled is Yes or No (anything
-// but Yes/true is false, and EnabledKnown says the line was there); each
-// distinct Proxy that is not `None` is kept in order. Lines before the
-// first block and unknown keys are ignored.
+// clients repeat them under each origin); Enabled is Yes or No, under
+// either label, `Enabled:` (OI, older clients) or `Publisher enabled:`
+// (OmniOS, newer Oracle; reference 6.4a): anything but Yes/true is false,
+// and EnabledKnown says such a line was there; each distinct Proxy that is
+// not `None` is kept in order. The lines `name = value` after a
+// `Properties:` line are the publisher's properties (OmniOS prints a list
+// value joined with ", "). Lines before the first block and unknown keys
+// are ignored.
 func ParsePublisherInfo(out string) ([]PublisherInfo, error) {
 	var infos []PublisherInfo
+	inProps := false
 	for _, line := range strings.Split(out, "\n") {
-		key, val, ok := strings.Cut(strings.TrimSpace(line), ":")
+		line = strings.TrimSpace(line)
+		if inProps && len(infos) > 0 {
+			if k, v, ok := strings.Cut(line, " = "); ok && k != "" && !strings.ContainsAny(k, " :") {
+				p := &infos[len(infos)-1]
+				if p.Properties == nil {
+					p.Properties = map[string]string{}
+				}
+				p.Properties[k] = strings.TrimSpace(v)
+				continue
+			}
+			inProps = false
+		}
+		key, val, ok := strings.Cut(line, ":")
 		if !ok {
 			continue
 		}
@@ -146,9 +170,11 @@ func ParsePublisherInfo(out string) ([]PublisherInfo, error) {
 			if p.SSLCert == "" {
 				p.SSLCert = none(val)
 			}
-		case "Enabled":
+		case "Enabled", "Publisher enabled":
 			p.Enabled = strings.EqualFold(val, "yes") || strings.EqualFold(val, "true")
 			p.EnabledKnown = true
+		case "Properties":
+			inProps = true
 		case "Proxy":
 			if v := none(val); v != "" && !slices.Contains(p.Proxies, v) {
 				p.Proxies = append(p.Proxies, v)
@@ -274,15 +300,36 @@ func FoldPublisherRows(rows []PublisherRow) []Publisher {
 }
 
 // MergePublisherInfo puts what `pkg publisher NAME` said over p: Enabled
-// (when the line was there), SSL key and cert, and proxies (when any).
+// (when the line was there; EnabledUnknown otherwise), the origins and
+// mirrors in their configured order (the tsv sorts them, reference 6.4a),
+// SSL key and cert, proxies (when any) and properties.
 func MergePublisherInfo(p *Publisher, info PublisherInfo) {
+	p.EnabledUnknown = !info.EnabledKnown
 	if info.EnabledKnown {
 		p.Enabled = info.Enabled
+	}
+	if len(info.Origins) > 0 && sameSet(info.Origins, p.Origins) {
+		p.Origins = slices.Clone(info.Origins)
+	}
+	if len(info.Mirrors) > 0 && sameSet(info.Mirrors, p.Mirrors) {
+		p.Mirrors = slices.Clone(info.Mirrors)
+	}
+	p.Properties = nil
+	if len(info.Properties) > 0 {
+		p.Properties = maps.Clone(info.Properties)
 	}
 	p.SSLKey, p.SSLCert = info.SSLKey, info.SSLCert
 	if len(info.Proxies) > 0 {
 		p.Proxies = slices.Clone(info.Proxies)
 	}
+}
+
+// sameSet reports whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
 }
 
 // SetPublisherArgs is one `pkg set-publisher`.
@@ -301,12 +348,16 @@ type SetPublisherArgs struct {
 	// SearchAfter: --search-after=NAME, place the publisher right after
 	// NAME in the search order.
 	SearchAfter string
+	// SetProperties: --set-property NAME=VALUE each, in name order (the
+	// publisher properties an unset and set-publisher would lose).
+	SetProperties map[string]string
 }
 
 // Argv is the full argv, in the order
 // pkg -R ROOT set-publisher [--no-refresh] [-P] [-O o] [-g o]... [-m m]...
 // [--enable|--disable] [--sticky|--non-sticky] [-k key] [-c cert]
-// [--proxy p] [--search-after=NAME] NAME; empty strings and nil pointers
+// [--proxy p] [--set-property k=v]... [--search-after=NAME] NAME; empty
+// strings and nil pointers
 // add nothing.
 func (a SetPublisherArgs) Argv(root string) []string {
 	argv := []string{"pkg", "-R", root, "set-publisher"}
@@ -347,6 +398,9 @@ func (a SetPublisherArgs) Argv(root string) []string {
 	}
 	if a.Proxy != "" {
 		argv = append(argv, "--proxy", a.Proxy)
+	}
+	for _, k := range slices.Sorted(maps.Keys(a.SetProperties)) {
+		argv = append(argv, "--set-property", k+"="+a.SetProperties[k])
 	}
 	if a.SearchAfter != "" {
 		argv = append(argv, "--search-after="+a.SearchAfter)

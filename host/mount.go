@@ -64,6 +64,24 @@ func (t Tools) MountZFS(ctx context.Context, special, dir string) error {
 	return err
 }
 
+// MountZFSOverlay legacy-mounts a zfs dataset on dir over what dir holds
+// (`mount -F zfs -O SPECIAL DIR`), as the sparse brand mounts a zone BE's
+// overlays (reference 10.2). Like any `mount -F zfs` it needs the
+// dataset's mountpoint to be legacy.
+func (t Tools) MountZFSOverlay(ctx context.Context, special, dir string) error {
+	_, err := t.run(ctx, true, nil, "mount", "-F", "zfs", "-O", special, dir)
+	return err
+}
+
+// Mounts is the whole mount table (`mount -p`).
+func (t Tools) Mounts(ctx context.Context) ([]Mount, error) {
+	res, err := t.run(ctx, false, nil, "mount", "-p")
+	if err != nil {
+		return nil, err
+	}
+	return ParseMountP(string(res.Stdout))
+}
+
 // Umount unmounts what is mounted on dir (`umount DIR`).
 func (t Tools) Umount(ctx context.Context, dir string) error {
 	_, err := t.run(ctx, true, nil, "umount", dir)

@@ -102,6 +102,9 @@ func TestParseZoneList(t *testing.T) {
 			want: []Zone{refZones[0], {ID: "-", Name: "z1", State: "shutting_down", Zonepath: "/z/z1", Brand: "ipkg", IPType: "excl"}}},
 		{name: "unknown state kept, backslash not before a colon kept", text: `-:z2:unavailable:/z/a\b\:c::solaris:excl:-:none:more`,
 			want: []Zone{{ID: "-", Name: "z2", State: "unavailable", Zonepath: `/z/a\b:c`, Brand: "solaris", IPType: "excl"}}},
+		{name: "current illumos, an 8th field (debug id)", file: "zoneadm_list_cp_illumos8.txt", want: []Zone{refZones[0],
+			{ID: "3", Name: "web01", State: "running", Zonepath: "/zones/web01", UUID: "8f14e45f-ceea-467f-a9e6-1a2b3c4d5e6f", Brand: "sparse", IPType: "excl"},
+			{ID: "-", Name: "vm01", State: "installed", Zonepath: "/zones/vm01", UUID: "1679091c-5a88-4faf-8b7e-0a1b2c3d4e5f", Brand: "bhyve", IPType: "excl"}}},
 		{name: "empty", text: "", want: nil},
 		{name: "too few fields", text: "0:global:running:/::ipkg", wantErr: true},
 	}
@@ -306,7 +309,14 @@ func TestParsePublisherTSV(t *testing.T) {
 			{Name: "c", Sticky: true, Enabled: true}}},
 		{name: "too few columns", text: "a\ttrue\ttrue\n", wantErr: true},
 	}
-	runParseCases(t, tests, ParsePublisherTSV)
+	// Columns is checked on its own (TestPublisherTSVColumns).
+	runParseCases(t, tests, func(out string) ([]PublisherRow, error) {
+		rows, err := ParsePublisherTSV(out)
+		for i := range rows {
+			rows[i].Columns = 0
+		}
+		return rows, err
+	})
 }
 
 func TestParsePublisherInfo(t *testing.T) {
@@ -335,6 +345,9 @@ func TestParsePublisherInfo(t *testing.T) {
 `, want: []PublisherInfo{{Name: "site", Origins: []string{"https://pkg.example.com/site/", "https://pkg2.example.com/site/"},
 			Mirrors: []string{"http://mirror.example.com/site/"}, Enabled: true, EnabledKnown: true,
 			SSLKey: "/var/pkg/ssl/key.pem", SSLCert: "/var/pkg/ssl/cert.pem", Proxies: []string{"http://proxy:3128"}}}},
+		{name: "OmniOS: Publisher enabled label, origins as configured, properties", file: "pkg_publisher_info_omnios.txt", want: []PublisherInfo{{
+			Name: "local", Origins: []string{"http://pkg.zz-local.example/local/", "http://pkg.aa-local.example/local/"}, EnabledKnown: true,
+			Properties: map[string]string{"signature-policy": "ignore", "signature-required-names": "a, b"}}}},
 		{name: "no Enabled line", text: "Publisher: old\nOrigin URI: http://x/\n", want: []PublisherInfo{{Name: "old", Origins: []string{"http://x/"}}}},
 		{name: "nothing", text: "pkg: garbage\n", want: nil},
 	}
@@ -496,5 +509,122 @@ func TestPickActiveZBE(t *testing.T) {
 				t.Fatalf("got %q, %v; want an error with %q (not found: %v)", got, err, tc.wantText, tc.notFound)
 			}
 		})
+	}
+}
+
+// The tsv form tells the releases apart: 7 columns (PREFERRED) from the
+// 2010 clients, 8 (SYSPUB, PROXY) from the OI and S11 ones, whose attach
+// -u copies the global publishers (reference 6.4, 10.3).
+func TestPublisherTSVColumns(t *testing.T) {
+	for file, want := range map[string]int{"pkg_publisher_tsv_s11e.txt": 7, "pkg_publisher_tsv_oi.txt": 8} {
+		rows, err := ParsePublisherTSV(testdata(t, file))
+		if err != nil || len(rows) == 0 {
+			t.Fatalf("%s: %v %v", file, rows, err)
+		}
+		for _, r := range rows {
+			if r.Columns != want {
+				t.Errorf("%s: %s has %d columns, want %d", file, r.Name, r.Columns, want)
+			}
+		}
+	}
+}
+
+// The zonepath dataset is the one mounted there: a received backup that
+// shares the mountpoint is never taken, two mounted ones are refused by
+// name, and an unmounted one alone is not the zone's either (10.5).
+func TestPickZonepathDataset(t *testing.T) {
+	rows := func(lines ...string) [][]string {
+		var out [][]string
+		for _, l := range lines {
+			out = append(out, strings.Split(l, "\t"))
+		}
+		return out
+	}
+	cases := []struct {
+		name    string
+		rows    [][]string
+		want    string
+		wantErr string
+	}{
+		{"backup twin first", rows("backup/zones/web01\t/zones/web01\tno", "rpool/zones/web01\t/zones/web01\tyes"), "rpool/zones/web01", ""},
+		{"two mounted", rows("a/web01\t/zones/web01\tyes", "b/web01\t/zones/web01/\tyes"), "", "a/web01, b/web01"},
+		{"none mounted", rows("backup/zones/web01\t/zones/web01\tno"), "", "not mounted"},
+		{"plain folder", rows("rpool/zones\t/zones\tyes"), "", "no ZFS filesystem has the mountpoint"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := PickZonepathDataset(c.rows, "/zones/web01")
+			if c.wantErr == "" {
+				if err != nil || got != c.want {
+					t.Fatalf("%q %v, want %q", got, err, c.want)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Fatalf("%q %v, want an error with %q", got, err, c.wantErr)
+			}
+		})
+	}
+}
+
+// What pkg publisher NAME says wins over the tsv: enabled under either
+// label, origins in their configured order (the tsv sorts them), the
+// properties; without an Enabled line the publisher says it is unknown.
+func TestMergePublisherInfoOmniOS(t *testing.T) {
+	p := Publisher{Name: "local", Origins: []string{"http://pkg.aa-local.example/local/", "http://pkg.zz-local.example/local/"}, Enabled: true}
+	infos, err := ParsePublisherInfo(testdata(t, "pkg_publisher_info_omnios.txt"))
+	if err != nil || len(infos) != 1 {
+		t.Fatal(infos, err)
+	}
+	MergePublisherInfo(&p, infos[0])
+	if p.Enabled || p.EnabledUnknown || p.Origins[0] != "http://pkg.zz-local.example/local/" || p.Properties["signature-policy"] != "ignore" {
+		t.Fatalf("%+v", p)
+	}
+	q := Publisher{Name: "old", Enabled: true}
+	MergePublisherInfo(&q, PublisherInfo{Name: "old"})
+	if !q.EnabledUnknown {
+		t.Fatalf("no Enabled line, yet known: %+v", q)
+	}
+}
+
+func TestParseSnapshotInfos(t *testing.T) {
+	out := "rpool/zones/web01@zoneup-1\t9001\t-\n" +
+		"rpool/zones/web01/ROOT/zbe@zoneup-1\t9001\t\n" +
+		"rpool/zones/web01/ROOT/zbe@zfs-auto-snap_frequent-2026-12-02-01h15\t9040\t-\n" +
+		"rpool/zones/web01/ROOT/zbe@omnios-r151056\t9100\trpool/zones/web01/ROOT/zbe-1,rpool/zones/web01/ROOT/zbe-2\n"
+	got, err := ParseSnapshotInfos(out)
+	if err != nil || len(got) != 4 {
+		t.Fatal(got, err)
+	}
+	if got[0].Dataset() != "rpool/zones/web01" || got[1].CreateTxg != 9001 || len(got[1].Clones) != 0 {
+		t.Errorf("%+v", got[:2])
+	}
+	if c := got[3].Clones; len(c) != 2 || c[1] != "rpool/zones/web01/ROOT/zbe-2" {
+		t.Errorf("clones %v", c)
+	}
+	if _, err := ParseSnapshotInfos("a@b\tnotanumber\t-\n"); err == nil {
+		t.Error("a createtxg that is not a number parsed")
+	}
+}
+
+// pkg's kinds: exit 9 (no solution, OmniOS) and the texts of the solver,
+// the missing key file of a sparse image (exit 51).
+func TestPkgKinds(t *testing.T) {
+	cases := []struct {
+		code int
+		text string
+		want error
+	}{
+		{9, "\npkg update: No solution was found to satisfy constraints\n", ErrNoSolution},
+		{9, "", ErrNoSolution},
+		{1, "pkg install: No matching version of entire can be installed:", ErrNoSolution},
+		{51, "pkg: Image is missing key file. Is everything mounted?\n", ErrKeyFile},
+		{7, "", ErrTransient},
+		{1, "pkg: something else", nil},
+	}
+	for _, c := range cases {
+		if got := pkgKind(c.code, c.text); got != c.want {
+			t.Errorf("exit %d %q: %v, want %v", c.code, c.text, got, c.want)
+		}
 	}
 }

@@ -144,7 +144,7 @@ func TestAttachUpdate(t *testing.T) {
 func TestZFSTools(t *testing.T) {
 	nosuch := "cannot open 'rpool/zones/web01@zoneup-1': dataset does not exist\n"
 	f := newFake(t).
-		on("zfs list -H -t filesystem -o name,mountpoint", 0, testdata(t, "sim_zfs_list_name_mountpoint_oi.txt"), "").
+		on("zfs list -H -t filesystem -o name,mountpoint,mounted", 0, testdata(t, "zfs_list_name_mountpoint_mounted_backup.txt"), "").
 		on("zfs get -H -p -o value used rpool/zones/web01/ROOT/zbe", 0, "1567289344\n", "").
 		on("zfs get -H -p -o value available rpool/nosuch", 1, "", "cannot open 'rpool/nosuch': dataset does not exist\n").
 		on("zfs get -H -p -o value org.x:y rpool/zones/web01", 0, "-\n", "").
@@ -157,11 +157,13 @@ func TestZFSTools(t *testing.T) {
 		on("zfs destroy rpool/zones/web01@x", 0, "", "").
 		on("zfs list -H -r -t filesystem -o name,org.opensolaris.libbe:parentbe,org.opensolaris.libbe:active rpool/zones/web01/ROOT", 0, testdata(t, "zfs_list_libbe_oi.txt"), "")
 	tl := Tools{X: f}
-	ds, err := tl.DatasetAt(ctx, "/tmp/zw/oi/zones/web01/")
+	// The received backup has the same mountpoint, sorts first, and is not
+	// mounted: it is never the zone's (reference 10.5).
+	ds, err := tl.DatasetAt(ctx, "/zones/web01/")
 	if err != nil || ds != "rpool/zones/web01" {
 		t.Fatalf("%q %v", ds, err)
 	}
-	if _, err := tl.DatasetAt(ctx, "/tmp/zw/oi/zones/nosuch"); !errors.Is(err, ErrNotFound) {
+	if _, err := tl.DatasetAt(ctx, "/zones/nosuch"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("plain folder: %v", err)
 	}
 	if n, err := tl.GetNumber(ctx, "rpool/zones/web01/ROOT/zbe", "used"); err != nil || n != 1567289344 {
@@ -396,6 +398,9 @@ func TestSetPublisherArgv(t *testing.T) {
 			"pkg -R / set-publisher --no-refresh -g http://e/ --disable --sticky extra"},
 		{"search order", SetPublisherArgs{Name: "extra", SearchAfter: "opensolaris.org", NoRefresh: true}, "/",
 			"pkg -R / set-publisher --no-refresh --search-after=opensolaris.org extra"},
+		{"properties back, in name order", SetPublisherArgs{Name: "local", AddOrigins: []string{"http://z/", "http://a/"}, Enable: &no, NoRefresh: true,
+			SetProperties: map[string]string{"signature-policy": "ignore", "a-prop": "1"}}, "/",
+			"pkg -R / set-publisher --no-refresh -g http://z/ -g http://a/ --disable --set-property a-prop=1 --set-property signature-policy=ignore local"},
 	}
 	for _, tc := range tests {
 		if got := strings.Join(tc.a.Argv(tc.root), " "); got != tc.want {

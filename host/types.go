@@ -23,6 +23,14 @@ var (
 	// (exit 2), as a client does for a subcommand it lacks (image-update
 	// where only update exists); nothing was changed.
 	ErrUnknownSubcommand = errors.New("unknown subcommand")
+	// ErrNoSolution: pkg's solver found no solution (the texts of
+	// reference 6.2, or exit 9, EXIT_CONSTRAINED, on OmniOS since 2022).
+	ErrNoSolution = errors.New("no solution")
+	// ErrKeyFile: pkg refused a partial (sparse) image whose overlay key
+	// files are missing, "Image is missing key file. Is everything
+	// mounted?" (exit 51, reference 10.2): the zone BE's overlays are not
+	// mounted.
+	ErrKeyFile = errors.New("image key file missing (overlays not mounted)")
 )
 
 // Zone is one line of `zoneadm list -cp` (the first seven fields; extra
@@ -36,6 +44,28 @@ type Zone struct {
 	Brand    string
 	IPType   string
 }
+
+// Brands zoneup upgrades (reference 10.1): the IPS brands whose attach
+// hook runs the package sync. Every other brand (bhyve, kvm, emu, illumos,
+// lx, solaris10, ...) has an empty attach hook or none, and an attach -u
+// there would "succeed" without upgrading anything.
+var UpgradableBrands = []string{"ipkg", "nlipkg", "lipkg", "sparse", "pkgsrc"}
+
+// SparseBrand reports whether a brand lays its zone BE out as OmniOS's
+// sparse brand does: overlay datasets under the zone BE, a partial image
+// that pkg opens only while their key files are there (reference 10.2).
+func SparseBrand(brand string) bool { return brand == "sparse" || brand == "pkgsrc" }
+
+// Overlay is one of a sparse zone BE's child datasets and where the brand
+// mounts it under the zone root.
+type Overlay struct {
+	Child string // dataset name below the zone BE: "svc", "fm"
+	Dir   string // path below ZONEROOT: "lib/svc", "usr/lib/fm"
+}
+
+// SparseOverlays are the overlays of the sparse and pkgsrc brands, in the
+// order the brand mounts them (src/brand/sparse/common.ksh).
+var SparseOverlays = []Overlay{{"svc", "lib/svc"}, {"fm", "usr/lib/fm"}}
 
 // Root is the zone's root directory: ZONEPATH/root.
 func (z Zone) Root() string { return z.Zonepath + "/root" }
@@ -88,6 +118,9 @@ type Mount struct {
 // 7-column (OSOL-dev/S11E: PREFERRED in column 3) and 8-column (OI/S11:
 // SYSPUB in column 3, PROXY in column 8) forms.
 type PublisherRow struct {
+	// Columns is how many columns the row had: 7 for the 2010 form, 8 or
+	// more for the OI/S11 one.
+	Columns   int
 	Name      string
 	Sticky    bool
 	Preferred bool   // 7-column form only
@@ -110,6 +143,14 @@ type Publisher struct {
 	SSLKey  string   `json:"ssl_key,omitempty"`
 	SSLCert string   `json:"ssl_cert,omitempty"`
 	Proxies []string `json:"proxies,omitempty"`
+	// Properties are the publisher's properties (`pkg publisher NAME`
+	// shows them; OmniOS has e.g. signature-policy): unset and
+	// set-publisher lose them unless they are set again.
+	Properties map[string]string `json:"properties,omitempty"`
+	// EnabledUnknown: `pkg publisher NAME` printed no Enabled line under
+	// either label, so Enabled is the tsv's word, which cannot be trusted
+	// (reference 6.4a). Never recorded.
+	EnabledUnknown bool `json:"-"`
 }
 
 // PublisherInfo is what `pkg publisher NAME` (the Key: value block) tells.
@@ -124,6 +165,7 @@ type PublisherInfo struct {
 	SSLKey       string // "" when "None" or absent
 	SSLCert      string
 	Proxies      []string
+	Properties   map[string]string // from the Properties: block, nil when none
 }
 
 // Package is one line of `pkg list -H`.
@@ -144,7 +186,10 @@ const (
 	FailTransport  FailureKind = "transport"
 	FailLocked     FailureKind = "locked"
 	FailNoSpace    FailureKind = "no-space"
-	FailOther      FailureKind = "other"
+	// FailHost: zoneadm's or the brand's own checks refused the zone
+	// before any package work (reference 10.4). No rung can fix it.
+	FailHost  FailureKind = "host"
+	FailOther FailureKind = "other"
 )
 
 // Failure is the classification of an attach log or pkg error text.

@@ -101,24 +101,47 @@ func zfsKind(code int, text string) error {
 	return nil
 }
 
-// DatasetAt is the ZFS filesystem whose mountpoint is zonepath, as the
-// brand scripts find ZONEPATH_DS (reference 3.2): the first such line of
-// `zfs list -H -t filesystem -o name,mountpoint`. None: an error wrapping
-// ErrNotFound (the zonepath is a plain directory).
+// DatasetAt is the ZFS filesystem mounted at zonepath, ZONEPATH_DS
+// (reference 3.2, 10.5): of the filesystems whose mountpoint is zonepath
+// (`zfs list -H -t filesystem -o name,mountpoint,mounted`), the one
+// mounted. A received backup can share the mountpoint property, unmounted,
+// and sort first: it is never the zone's. None has the mountpoint: an error
+// wrapping ErrNotFound (the zonepath is a plain directory); some have it
+// but none is mounted, or more than one is: an error naming them.
 func (t Tools) DatasetAt(ctx context.Context, zonepath string) (string, error) {
-	res, err := t.run(ctx, false, zfsKind, "zfs", "list", "-H", "-t", "filesystem", "-o", "name,mountpoint")
+	res, err := t.run(ctx, false, zfsKind, "zfs", "list", "-H", "-t", "filesystem", "-o", "name,mountpoint,mounted")
 	if err != nil {
 		return "", err
 	}
-	rows, err := ParseZFSList(string(res.Stdout), 2)
+	rows, err := ParseZFSList(string(res.Stdout), 3)
 	if err != nil {
 		return "", err
 	}
+	return PickZonepathDataset(rows, zonepath)
+}
+
+// PickZonepathDataset chooses ZONEPATH_DS from rows of name, mountpoint,
+// mounted (see DatasetAt).
+func PickZonepathDataset(rows [][]string, zonepath string) (string, error) {
 	want := path.Clean(zonepath)
+	var mounted, unmounted []string
 	for _, r := range rows {
-		if r[1] != "" && path.Clean(r[1]) == want {
-			return r[0], nil
+		if len(r) < 3 || r[1] == "" || path.Clean(r[1]) != want {
+			continue
 		}
+		if r[2] == "yes" {
+			mounted = append(mounted, r[0])
+		} else {
+			unmounted = append(unmounted, r[0])
+		}
+	}
+	switch {
+	case len(mounted) == 1:
+		return mounted[0], nil
+	case len(mounted) > 1:
+		return "", fmt.Errorf("more than one ZFS filesystem is mounted at %s: %s", zonepath, strings.Join(mounted, ", "))
+	case len(unmounted) > 0:
+		return "", fmt.Errorf("no ZFS filesystem is mounted at %s (%s has that mountpoint but is not mounted)", zonepath, strings.Join(unmounted, ", "))
 	}
 	return "", fmt.Errorf("no ZFS filesystem has the mountpoint %s: %w", zonepath, ErrNotFound)
 }
@@ -162,6 +185,25 @@ func (t Tools) GetProperty(ctx context.Context, ds, prop string) (string, error)
 		return "", fmt.Errorf("zfs get %s %s printed nothing: %w", prop, ds, ErrNotFound)
 	}
 	return props[0].Value, nil
+}
+
+// GetProperties is the value of each of props as zfs prints it
+// (`zfs get -H -o property,value PROP,... DS`), "" for `-`. A dataset that
+// does not exist gives an error wrapping ErrNotFound.
+func (t Tools) GetProperties(ctx context.Context, ds string, props ...string) (map[string]string, error) {
+	res, err := t.run(ctx, false, zfsKind, "zfs", "get", "-H", "-o", "property,value", strings.Join(props, ","), ds)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := ParseZFSGet(string(res.Stdout), "property", "value")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(rows))
+	for _, p := range rows {
+		out[p.Property] = p.Value
+	}
+	return out, nil
 }
 
 // ZoneBEs lists DS/ROOT and the zone BEs under it with their libbe
@@ -254,10 +296,80 @@ func (t Tools) Snapshots(ctx context.Context, ds string) ([]string, error) {
 }
 
 // Rollback rolls one dataset back to snap (`zfs rollback DS@SNAP`). No -r:
-// zoneup never destroys snapshots, so newer ones make it fail rather than
-// vanish; a recursive snapshot is undone dataset by dataset (reference 4.4).
+// newer snapshots make it fail rather than vanish; a recursive snapshot is
+// undone dataset by dataset (reference 4.4).
 func (t Tools) Rollback(ctx context.Context, snap string) error {
 	_, err := t.run(ctx, true, zfsKind, "zfs", "rollback", snap)
+	return err
+}
+
+// RollbackDestroyingNewer rolls one dataset back to snap and destroys the
+// snapshots taken after it (`zfs rollback -r DS@SNAP`). It fails, changing
+// nothing, when a newer snapshot has a clone; -R, which would destroy the
+// clone, is never used.
+func (t Tools) RollbackDestroyingNewer(ctx context.Context, snap string) error {
+	_, err := t.run(ctx, true, zfsKind, "zfs", "rollback", "-r", snap)
+	return err
+}
+
+// SnapshotInfo is one snapshot with what a rollback must know of it.
+type SnapshotInfo struct {
+	Name      string   // DS@SNAP
+	CreateTxg uint64   // order of creation within the pool
+	Clones    []string // datasets cloned from it
+}
+
+// Dataset is the part of the name before '@'.
+func (s SnapshotInfo) Dataset() string {
+	ds, _, _ := strings.Cut(s.Name, "@")
+	return ds
+}
+
+// SnapshotInfos lists the snapshots of ds and its descendants with their
+// createtxg and clones (`zfs list -H -t snapshot -o name,createtxg,clones
+// -r DS`). A ds that does not exist wraps ErrNotFound.
+func (t Tools) SnapshotInfos(ctx context.Context, ds string) ([]SnapshotInfo, error) {
+	res, err := t.run(ctx, false, zfsKind, "zfs", "list", "-H", "-t", "snapshot", "-o", "name,createtxg,clones", "-r", ds)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSnapshotInfos(string(res.Stdout))
+}
+
+// ParseSnapshotInfos parses the listing of SnapshotInfos: name, createtxg
+// (a number), clones (comma separated, `-` or empty for none).
+func ParseSnapshotInfos(out string) ([]SnapshotInfo, error) {
+	rows, err := ParseZFSList(out, 3)
+	if err != nil {
+		return nil, err
+	}
+	infos := make([]SnapshotInfo, 0, len(rows))
+	for _, r := range rows {
+		txg, err := strconv.ParseUint(r[1], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("zfs list: snapshot %s: createtxg %q is not a number", r[0], r[1])
+		}
+		in := SnapshotInfo{Name: r[0], CreateTxg: txg}
+		for _, c := range strings.Split(r[2], ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				in.Clones = append(in.Clones, c)
+			}
+		}
+		infos = append(infos, in)
+	}
+	return infos, nil
+}
+
+// SetProperty sets one property of a dataset (`zfs set PROP=VALUE DS`).
+func (t Tools) SetProperty(ctx context.Context, ds, prop, value string) error {
+	_, err := t.run(ctx, true, zfsKind, "zfs", "set", prop+"="+value, ds)
+	return err
+}
+
+// MountOverlayZFS mounts a filesystem whose mountpoint property is its
+// own, over whatever the directory holds (`zfs mount -O DS`).
+func (t Tools) MountOverlayZFS(ctx context.Context, ds string) error {
+	_, err := t.run(ctx, true, zfsKind, "zfs", "mount", "-O", ds)
 	return err
 }
 

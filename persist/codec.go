@@ -74,6 +74,9 @@ const (
 	tagGZHolder
 	tagCancelRequested
 	tagBlockPending
+	tagBrand
+	tagFailClass
+	tagFailPublisher
 )
 
 // Tags of Step fields.
@@ -201,6 +204,9 @@ func encodeJob(j *Job) []byte {
 	e.bool(tagGZHolder, j.GZHolder)
 	e.bool(tagCancelRequested, j.CancelRequested)
 	e.bool(tagBlockPending, j.BlockPending)
+	e.string(tagBrand, j.Brand)
+	e.string(tagFailClass, j.FailClass)
+	e.string(tagFailPublisher, j.FailPublisher)
 	return e
 }
 
@@ -425,6 +431,12 @@ func decodeJobRecord(rec []byte) (*Job, error) {
 			j.CancelRequested = num != 0
 		case tagBlockPending:
 			j.BlockPending = num != 0
+		case tagBrand:
+			j.Brand = str
+		case tagFailClass:
+			j.FailClass = str
+		case tagFailPublisher:
+			j.FailPublisher = str
 		}
 		if err != nil {
 			d.fail(err)

@@ -47,6 +47,17 @@ type Job struct {
 	Zonepath   string `json:"zonepath,omitempty"`
 	Dataset    string `json:"dataset,omitempty"` // the zonepath's dataset
 	ZBE        string `json:"zbe,omitempty"`     // the active zone BE dataset
+	Brand      string `json:"brand,omitempty"`   // the zone's brand (sparse and pkgsrc have overlays)
+
+	// FailClass is the class of the last failed attach -u (no-solution,
+	// transport, other, ...): the destructive rungs run only after a
+	// package failure.
+	FailClass string `json:"fail_class,omitempty"`
+	// FailPublisher is the global publisher other than the first-ranked
+	// one whose origin (or name, for a catalog refresh) the last failed
+	// attach -u named, "" if none: on hosts whose attach -u copies the
+	// global publishers, global-publishers runs only then.
+	FailPublisher string `json:"fail_publisher,omitempty"`
 
 	// RungIndex is the position in [attach-update, Ladder...] of the rung
 	// whose attach -u is due or running.

@@ -54,6 +54,12 @@ func writeReport(w io.Writer, rep api.Report, now time.Time) error {
 			fmt.Fprintf(w, ": %s", g.note)
 		}
 		fmt.Fprintln(w)
+		if g.result == "blocked" {
+			if err := writeBlocked(w, jobs, width, now); err != nil {
+				return err
+			}
+			continue
+		}
 		for _, j := range jobs {
 			if _, err := io.WriteString(w, reportJob(j, width, now)); err != nil {
 				return err
@@ -61,6 +67,47 @@ func writeReport(w io.Writer, rep api.Report, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// writeBlocked prints the blocked zones grouped by reason (the error that
+// refused them), the most common reason first: a host with a dozen bhyve
+// zones reads as one line of why, not twelve.
+func writeBlocked(w io.Writer, jobs []api.Job, width int, now time.Time) error {
+	byReason := map[string][]api.Job{}
+	var reasons []string
+	for _, j := range jobs {
+		r := oneLine(j.Error)
+		if r == "" {
+			r = "(no reason recorded)"
+		}
+		if _, ok := byReason[r]; !ok {
+			reasons = append(reasons, r)
+		}
+		byReason[r] = append(byReason[r], j)
+	}
+	slices.SortStableFunc(reasons, func(a, b string) int { return len(byReason[b]) - len(byReason[a]) })
+	for _, r := range reasons {
+		fmt.Fprintf(w, "  because %s (%d)\n", r, len(byReason[r]))
+		for _, j := range byReason[r] {
+			j.Error = "" // said once, above
+			if _, err := io.WriteString(w, indent(reportJob(j, width, now), "  ")); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// indent puts prefix before every line of s.
+func indent(s, prefix string) string {
+	lines := strings.SplitAfter(s, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString(prefix + l)
+		}
+	}
+	return b.String()
 }
 
 // summaryLine is "12 jobs: 8 upgraded, 2 rolled-back, 1 failed, 1 blocked".

@@ -72,8 +72,8 @@ func TestReportGroupsAndNextCommands(t *testing.T) {
 		"    next:             zoneupadm log db02\n                      zoneupadm retry db02\n",
 		// failed: look, and the manual rollback
 		"    next:             zoneupadm log app01\n                      zfs list -H -r -o name rpool/zones/app01   (then for each dataset, deepest first: zfs rollback DATASET@zoneup-d)\n",
-		// blocked: the error
-		"    error:            zone old01 is incomplete\n",
+		// blocked: the reason, once for its group
+		"  because zone old01 is incomplete (1)\n    old01\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q", want)
@@ -89,6 +89,28 @@ func TestReportGroupsAndNextCommands(t *testing.T) {
 		if strings.HasSuffix(l, " ") {
 			t.Errorf("trailing blank in %q", l)
 		}
+	}
+}
+
+// Blocked zones are grouped by the reason that refused them, the most
+// common first, the reason said once.
+func TestReportGroupsBlockedByReason(t *testing.T) {
+	brand := "brand bhyve is not upgraded: zoneup upgrades only ipkg, nlipkg, lipkg, sparse, pkgsrc zones"
+	rep := api.Report{Generated: time.Now(), Summary: map[string]int{"blocked": 3}, Jobs: []api.Job{
+		{Zone: "old01", State: "blocked", Result: "blocked", Error: "zone old01 is incomplete"},
+		{Zone: "vm01", State: "blocked", Result: "blocked", Error: brand, Cause: "brand"},
+		{Zone: "vm02", State: "blocked", Result: "blocked", Error: brand, Cause: "brand"},
+	}}
+	var b bytes.Buffer
+	if err := writeReport(&b, rep, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	want := "BLOCKED (3): refused before anything changed; the zone is as it was\n" +
+		"  because " + brand + " (2)\n    vm01\n      cause:            brand\n"
+	if !strings.Contains(out, want) || strings.Count(out, brand) != 1 || !strings.Contains(out, "    vm02\n") ||
+		strings.Index(out, "vm02") > strings.Index(out, "because zone old01 is incomplete (1)") {
+		t.Errorf("report:\n%s\nwant it to contain:\n%s", out, want)
 	}
 }
 

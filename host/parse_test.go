@@ -628,3 +628,31 @@ func TestPkgKinds(t *testing.T) {
 		}
 	}
 }
+
+// The omnios captures of zonesim read as the reference forms do.
+func TestParseOmniOSCaptures(t *testing.T) {
+	zones, err := ParseZoneList(testdata(t, "sim_zoneadm_list_cp_omnios.txt"))
+	if err != nil || len(zones) < 2 || zones[1].Name != "web01" || zones[1].IPType != "excl" {
+		t.Fatalf("zoneadm list -cp with an 8th field: %+v %v", zones, err)
+	}
+	snaps, err := ParseSnapshotInfos(testdata(t, "sim_zfs_list_snapshots_txg_clones_omnios.txt"))
+	if err != nil || len(snaps) == 0 || snaps[0].CreateTxg == 0 {
+		t.Fatalf("snapshots with createtxg and clones: %+v %v", snaps, err)
+	}
+	infos, err := ParsePublisherInfo(testdata(t, "sim_pkg_publisher_info_omnios.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range infos {
+		if !in.EnabledKnown {
+			t.Errorf("%s: the Publisher enabled line was not read", in.Name)
+		}
+		if in.Name == "local" && (in.Enabled || in.Properties["signature-policy"] != "ignore" || len(in.Origins) != 2 ||
+			in.Origins[0] != "http://pkg.zz-local.example/local/") {
+			t.Errorf("local: %+v", in)
+		}
+	}
+	if k := pkgKind(51, testdata(t, "sim_pkg_missing_keyfile_omnios.txt")); k != ErrKeyFile {
+		t.Errorf("missing key file: %v", k)
+	}
+}

@@ -19,6 +19,7 @@ type attachPlan struct {
 	failLines []string // the brand's lines on stdout after the package work
 	update    bool     // an entire update happens (success with changes)
 	hang      bool
+	located   bool // the dataset mounted on ZONEROOT was found: a failure runs the exit trap on it
 }
 
 func (c *call) zoneAttach(zname string, args []string) int {
@@ -43,6 +44,7 @@ func (c *call) zoneAttach(zname string, args []string) int {
 	key := "zone:" + zname
 	var plan attachPlan
 	msg := ""
+	emptyHook := false
 	c.change(func(w *world) error {
 		z := w.zone(zname)
 		if _, busy := c.lockHolder(w, key); busy {
@@ -64,20 +66,27 @@ func (c *call) zoneAttach(zname string, args []string) int {
 			return nil
 		}
 		c.takeLock(w, key)
+		if !ipsBrand(z.Brand) {
+			emptyHook = true
+			return nil
+		}
 		plan = c.attachPlan(w, z, update)
 		return nil
 	})
 	if msg != "" {
 		return c.zoneErr(zname, "%s", msg)
 	}
-	if force {
-		// -F skips the brand hook: no validation, no update.
+	if force || emptyHook {
+		// -F skips the brand hook, and an empty attach hook (bhyve, lx)
+		// has none: no validation, no update, no log, -u ignored
+		// (reference 10.1).
 		c.wait(c.dur(durReadOnly, zname))
 		return c.end(true, func(w *world) int {
 			defer c.dropLock(w, key)
 			z := w.zone(zname)
 			z.State = "installed"
 			os.Remove(filepath.Join(z.Zonepath, "SUNWdetached.xml"))
+			w.afterAttach(z)
 			return 0
 		})
 	}
@@ -107,7 +116,11 @@ func (c *call) zoneAttach(zname string, args []string) int {
 			for _, l := range plan.failLines {
 				lg.line(l)
 			}
+			if plan.located {
+				w.attachTrap(z)
+			}
 			lg.line("                    Result: Attach Failed.")
+			w.afterAttach(z)
 			return 1
 		}
 		p := profiles[w.Profile]
@@ -142,6 +155,12 @@ func (c *call) zoneAttach(zname string, args []string) int {
 		d.Props["org.opensolaris.libbe:parentbe"] = w.activeBE().UUID
 		d.Props["org.opensolaris.libbe:active"] = "on"
 		d.Canmount, d.Zoned, d.Mountpoint = "noauto", "", ""
+		if err := w.mountOverlays(z, true); err != nil {
+			lg.errorf("Unable to mount the zone's ZFS dataset.")
+			w.attachTrap(z)
+			lg.line("                    Result: Attach Failed.")
+			return 1
+		}
 		lg.line("")
 		if plan.update {
 			lg.line("  Updating non-global zone: Zone updated.")
@@ -149,8 +168,24 @@ func (c *call) zoneAttach(zname string, args []string) int {
 		lg.line("                    Result: Attach Succeeded.")
 		os.Remove(filepath.Join(z.Zonepath, "SUNWdetached.xml"))
 		z.State = "installed"
+		w.afterAttach(z)
 		return 0
 	})
+}
+
+// attachTrap is the brand's exit trap after a failure with a
+// pre-existing dataset: the zbe gets zoned=off, canmount=on and
+// mountpoint=ZONEROOT back (it stays mounted there); a sparse zone's
+// overlays are left as the failed attach made them (reference 10.2).
+func (w *world) attachTrap(z *zone) {
+	d := w.mountedAt(z.root())
+	if d == nil {
+		return
+	}
+	d.Zoned, d.Canmount, d.Mountpoint = "off", "on", z.root()
+	if sparseBrand(z.Brand) {
+		w.resetOverlays(z)
+	}
 }
 
 // brandLog prints as the brand's log() does: the line on stdout and, dated,
@@ -201,35 +236,33 @@ func (c *call) attachPlan(w *world, z *zone, update bool) attachPlan {
 	}
 	d := w.mountedAt(z.root())
 	if d == nil || d.Image == nil || !strings.HasPrefix(d.Name, z.Dataset+"/ROOT/") {
-		if w.Profile == ProfileOI {
+		if illumos(w.Profile) {
 			return failWith(fmt.Sprintf("ERROR: Failed to locate any dataset mounted at %s.  Attach requires a mounted dataset.", z.root()))
 		}
 		return failWith(msgNoActive)
 	}
+	plan.located = true
 	img := d.Image
-	if w.Profile == ProfileOI {
+	if illumos(w.Profile) {
 		lg.line("               Attach Path: " + z.root())
 		lg.line("        Attach ZFS Dataset: " + d.Name)
 		lg.line("")
 		lg.line("                Installing: Using pre-existing data in zonepath")
-		switch img.Variant {
-		case "nonglobal":
-		case "":
-			lg.line("  Sanity Check: FAILED, couldn't determine variant.opensolaris.zone from image.")
-			return failWith()
-		default:
-			lg.line("  Sanity Check: FAILED, appears to be a global zone (variant.opensolaris.zone=" + img.Variant + ").")
-			return failWith()
-		}
 	} else {
 		lg.line("Attaching...")
+	}
+	if text := sanityFailure(w, z, img); text != "" {
+		// zoneadm's and the brand's own checks: nothing to do with
+		// packages, nothing changed in the image (reference 10.4).
+		lg.errorf("%s", text)
+		return failWith()
 	}
 	gzv := w.GZ.entire()
 	lg.line("       Global zone version: entire@" + p.fmriVersion(gzv))
 	if v := img.entire(); v != "" {
 		lg.line("   Non-Global zone version: entire@" + p.fmriVersion(v))
 	}
-	if w.Profile == ProfileOI {
+	if illumos(w.Profile) {
 		lg.line("                     Cache: Using /var/pkg/publisher.")
 	}
 	lg.line("  Updating non-global zone: Output follows")
@@ -271,11 +304,30 @@ func (c *call) attachPlan(w *world, z *zone, update bool) attachPlan {
 	return plan
 }
 
+// sanityFailure is the brand's sanity check text (its fatal() adds
+// "ERROR: "), "" when the image passes: the illumos scripts ask pkg for
+// variant.opensolaris.zone, the S11E one looks for global zone manifests.
+func sanityFailure(w *world, z *zone, img *image) string {
+	bad := z.hasFault(FaultSanityFails)
+	if !illumos(w.Profile) {
+		if bad || img.Variant == "global" {
+			return "  Sanity Check: FAILED, the image is from the global zone."
+		}
+		return ""
+	}
+	switch {
+	case bad || img.Variant == "":
+		return "  Sanity Check: FAILED, couldn't determine variant.opensolaris.zone from image."
+	case img.Variant != "nonglobal":
+		return "  Sanity Check: FAILED, appears to be a global zone (variant.opensolaris.zone=" + img.Variant + ")."
+	}
+	return ""
+}
+
 // attachFailure is pkg's error text for the first cause, in fixed
 // priority, that still stops `pkg install entire@GZ` in this zone image;
 // "" when the install goes through.
 func attachFailure(w *world, z *zone, img *image) string {
-	p := profiles[w.Profile]
 	gzFirst := w.GZ.first()
 	if z.hasFault(FaultRepoDown) && gzFirst != nil && len(gzFirst.Origins) > 0 {
 		return transportText(gzFirst.Origins[0], "E_COULDNT_CONNECT (7) reason: Failed to connect to %s port 80: Connection timed out")
@@ -288,45 +340,85 @@ func attachFailure(w *world, z *zone, img *image) string {
 		if t == nil || !troubleActive(w, z, t, img) {
 			continue
 		}
+		return troubleText(w, t, img)
+	}
+	return missingLibrary(w, img)
+}
+
+// solverFailure is the no-solution text of the first solver trouble
+// (conflicts, stale-image, broken-image) that still stops an install of
+// entire in the zone image, "" when none does.
+func solverFailure(w *world, z *zone, img *image) string {
+	for _, name := range troubleOrder {
+		t := z.hasTrouble(name)
+		if t == nil || !troubleActive(w, z, t, img) {
+			continue
+		}
 		switch name {
-		case TroubleGZPublishers:
-			pb := otherGZPublisher(w.GZ)
-			return transportText(pb.Origins[0], "E_COULDNT_CONNECT (7) reason: Failed to connect to %s port 80: Connection refused")
-		case TroubleZonePublishers:
-			return transportText(t.Publisher.Origins[0], "E_COULDNT_RESOLVE_HOST (6) reason: Couldn't resolve host '%s'")
-		case TroubleTooOld:
-			gzv := w.GZ.entire()
-			return "\npkg install: No matching version of entire can be installed:\n" +
-				"  Reject:  " + p.fmri(gzFirst.Name, "entire", gzv) + "\n" +
-				"  Reason:  A version for 'incorporate' dependency on pkg:/consolidation/osnet/osnet-incorporation@" +
-				p.fmriVersion(gzv) + " cannot be found\n" +
-				"  Reason:  This version is excluded by installed incorporation " + p.fmri(pkgPublisher(img, "entire"), "entire", img.entire()) + "\n"
-		case TroubleConflicts:
-			var pk pkgInst
-			for _, s := range conflictPackages {
-				if q := img.pkg(s.stem); q != nil {
-					pk = *q
-					break
-				}
-			}
-			return noSolution(p, w.GZ,
-				"  No suitable version of required package "+p.fmri(pk.Publisher, pk.Stem, pk.Version)+" found:\n"+
-					"    Reject:  "+p.fmri(pk.Publisher, pk.Stem, pk.Version)+"\n"+
-					"    Reason:  This version is excluded by installed incorporation "+p.fmri(pkgPublisher(img, "entire"), "entire", img.entire())+"\n"+
-					"    Reason:  No version of "+pk.Stem+" is available from the global zone's publishers for entire@"+shortVersion(w.GZ.entire())+"\n")
-		case TroubleStaleImage:
-			return noSolution(p, w.GZ, "Plan Creation: Package solver is unable to compute solution.\n"+
-				"Dependency analysis is unable to determine exact cause.\n"+
-				"Try specifying expected results to obtain more detailed error messages.\n")
-		case TroubleBrokenImage:
-			return noSolution(p, w.GZ, "  No suitable version of required package pkg:/system/library found:\n"+
-				"    Reject:  "+p.fmri(w.GZ.first().Name, "system/library", p.coreVersion("system/library", w.GZ.entire()))+"\n"+
-				"    Reason:  The installed package metadata of this image cannot be reconciled with its catalog\n")
+		case TroubleConflicts, TroubleStaleImage, TroubleBrokenImage:
+			return troubleText(w, t, img)
 		}
 	}
+	return missingLibrary(w, img)
+}
+
+// exitNoSolution is pkg's exit code for a solver failure: OmniOS's client
+// has EXIT_CONSTRAINED (reference 6.1), the others exit 1.
+func exitNoSolution(w *world) int {
+	if w.Profile == ProfileOmniOS {
+		return 9
+	}
+	return 1
+}
+
+// missingLibrary is the solver's failure for an image without
+// system/library (a re-created one), "" when it has it.
+func missingLibrary(w *world, img *image) string {
 	if img.pkg("system/library") == nil {
-		return noSolution(p, w.GZ, "  No suitable version of required package pkg:/system/library found:\n"+
+		return noSolution(profiles[w.Profile], w.GZ, "  No suitable version of required package pkg:/system/library found:\n"+
 			"    Reason:  No version of system/library is installed in this image\n")
+	}
+	return ""
+}
+
+// troubleText is pkg's error text for one active trouble.
+func troubleText(w *world, t *trouble, img *image) string {
+	p := profiles[w.Profile]
+	gzFirst := w.GZ.first()
+	switch t.Name {
+	case TroubleGZPublishers:
+		pb := otherGZPublisher(w.GZ)
+		return transportText(pb.Origins[0], "E_COULDNT_CONNECT (7) reason: Failed to connect to %s port 80: Connection refused")
+	case TroubleZonePublishers:
+		return transportText(t.Publisher.Origins[0], "E_COULDNT_RESOLVE_HOST (6) reason: Couldn't resolve host '%s'")
+	case TroubleTooOld:
+		gzv := w.GZ.entire()
+		return "\npkg install: No matching version of entire can be installed:\n" +
+			"  Reject:  " + p.fmri(gzFirst.Name, "entire", gzv) + "\n" +
+			"  Reason:  A version for 'incorporate' dependency on pkg:/consolidation/osnet/osnet-incorporation@" +
+			p.fmriVersion(gzv) + " cannot be found\n" +
+			"  Reason:  This version is excluded by installed incorporation " + p.fmri(pkgPublisher(img, "entire"), "entire", img.entire()) + "\n"
+	case TroubleConflicts:
+		var pk pkgInst
+		for _, s := range conflictPackages {
+			if q := img.pkg(s.stem); q != nil {
+				pk = *q
+				break
+			}
+		}
+		return noSolution(p, w.GZ,
+			"  No suitable version of required package "+p.fmri(pk.Publisher, pk.Stem, pk.Version)+" found:\n"+
+				"    Reject:  "+p.fmri(pk.Publisher, pk.Stem, pk.Version)+"\n"+
+				"    Reason:  This version is excluded by installed incorporation "+p.fmri(pkgPublisher(img, "entire"), "entire", img.entire())+"\n"+
+				"    Reason:  No version of "+pk.Stem+" is available from the global zone's publishers for entire@"+shortVersion(w.GZ.entire())+"\n")
+	case TroubleStaleImage:
+		return noSolution(p, w.GZ, "Plan Creation: Package solver is unable to compute solution.\n"+
+			"Dependency analysis is unable to determine exact cause.\n"+
+			"Try specifying expected results to obtain more detailed error messages.\n")
+	case TroubleBrokenImage:
+		return noSolution(p, w.GZ, "  No suitable version of required package pkg:/system/library found:\n"+
+			"    Reject:  "+p.fmri(w.GZ.first().Name, "system/library", p.coreVersion("system/library", w.GZ.entire()))+"\n"+
+			"    Reason:  The installed package metadata of this image cannot be reconciled with its catalog\n")
 	}
 	return ""
 }
@@ -391,6 +483,9 @@ func transportText(origin, detail string) string {
 		host = host[i+3:]
 	}
 	host, _, _ = strings.Cut(host, "/")
+	if strings.HasPrefix(origin, "https://") {
+		detail = strings.Replace(detail, "port 80", "port 443", 1)
+	}
 	return "\nErrors were encountered while attempting to retrieve package or file data for\n" +
 		"the requested operation.\n" +
 		"Details follow:\n\n" +

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +12,14 @@ import (
 const (
 	ProfileS11E = "s11e" // OpenSolaris zones onto a Solaris 11 Express global zone
 	ProfileOI   = "oi"   // older OpenIndiana Hipster zones onto a newer one
+	// ProfileOmniOS: OmniOS r151046..r151052 zones onto an r151054 global
+	// zone, with the OmniOS brands (reference 10).
+	ProfileOmniOS = "omnios"
 )
+
+// illumos tells the 2010 Solaris 11 Express world from the illumos ones
+// (OI and OmniOS), which share the current pkg client and brand scripts.
+func illumos(profile string) bool { return profile != ProfileS11E }
 
 // Trouble names: the causes of attach -u failures, each cured by rungs.
 const (
@@ -35,7 +43,53 @@ const (
 	FaultRepoDown        = "repo-down"
 	FaultBootFails       = "boot-fails"
 	FaultSvcMaintenance  = "svc-maintenance"
+	// Failures no rung can fix, and datasets of a real host (reference
+	// 10.4, 10.5).
+	FaultSanityFails   = "sanity-fails"
+	FaultBackupTwin    = "backup-twin"
+	FaultAutoSnapshots = "auto-snapshots"
+	FaultBEClone       = "be-clone"
+	FaultDelegated     = "delegated"
 )
+
+// Brand names (reference 10.1).
+const (
+	BrandIpkg   = "ipkg"
+	BrandNlipkg = "nlipkg"
+	BrandLipkg  = "lipkg"
+	BrandSparse = "sparse"
+	BrandPkgsrc = "pkgsrc"
+	BrandBhyve  = "bhyve"
+	BrandLx     = "lx"
+)
+
+// brandsOf are the brands a profile's zones may have, the default first.
+func brandsOf(profile string) []string {
+	switch profile {
+	case ProfileOmniOS:
+		return []string{BrandIpkg, BrandLipkg, BrandSparse, BrandPkgsrc, BrandBhyve, BrandLx}
+	case ProfileOI:
+		return []string{BrandIpkg, BrandNlipkg}
+	}
+	return []string{BrandIpkg}
+}
+
+// ipsBrand tells a brand whose attach hook is a pkg(5) brand script (the
+// ones the ladder applies to); the others have an empty attach hook.
+func ipsBrand(brand string) bool {
+	return slices.Contains([]string{BrandIpkg, BrandNlipkg, BrandLipkg, BrandSparse, BrandPkgsrc}, brand)
+}
+
+// sparseBrand tells a brand whose zbe carries the svc and fm overlays.
+func sparseBrand(brand string) bool { return brand == BrandSparse || brand == BrandPkgsrc }
+
+// overlays are the sparse brand's child datasets of the zbe and where
+// each is mounted below ZONEROOT (src/brand/sparse/common.ksh).
+var overlays = []struct{ ds, dir string }{{"svc", "lib/svc"}, {"fm", "usr/lib/fm"}}
+
+// keyFile is the file each overlay holds; pkg refuses the image while one
+// is missing (reference 10.2).
+const keyFile = ".org.opensolaris,pkgkey"
 
 // Rung names as SPEC 3 spells them.
 const (
@@ -67,6 +121,7 @@ var troubleOrder = []string{
 var allFaults = []string{
 	FaultLockedOnce, FaultPkgLockedOnce, FaultHungAttach, FaultNoSpaceSnapshot, FaultNoSpace, FaultNoSpaceAttach,
 	FaultNotDataset, FaultRepoDown, FaultBootFails, FaultSvcMaintenance,
+	FaultSanityFails, FaultBackupTwin, FaultAutoSnapshots, FaultBEClone, FaultDelegated,
 }
 
 // profile is everything that differs between the release pairs.
@@ -159,6 +214,45 @@ var profiles = map[string]*profile{
 			{stem: "service/network/ssh", component: "0.5.11", deps: []string{"network/openssh"}},
 			{stem: "text/gnu-grep", component: "3.4", deps: []string{"system/library"}},
 			{stem: "web/curl", component: "7.72.0", deps: []string{"library/zlib"}},
+		},
+	},
+	ProfileOmniOS: {
+		name:     ProfileOmniOS,
+		gzEntire: "11-151054.0",
+		gzPublishers: []*publisher{
+			{Name: "omnios", Origins: []string{"https://pkg.omnios.org/r151054/core/"}, Enabled: true, Sticky: true},
+			{Name: "extra.omnios", Origins: []string{"https://pkg.omnios.org/r151054/extra/"}, Enabled: true, Sticky: true},
+			// Disabled, two unreachable origins in an order that is not
+			// sorted, and a property: what a restore must not lose (6.4a).
+			{Name: "local", Origins: []string{"http://pkg.zz-local.example/local/", "http://pkg.aa-local.example/local/"},
+				Enabled: false, Sticky: true, Props: map[string]string{"signature-policy": "ignore"}},
+		},
+		bes: []be{
+			{Name: "omnios-r151052", UUID: "5c1d9a2e-7f3b-4e61-b0c8-2a9d4e6f8b13", Space: 31457280, Created: 1730808000},
+			{Name: "omnios-r151054", UUID: "9e2b7c41-3d8a-4f0e-a6b5-c7d1e2f3a4b5", Active: "NR", Space: 9663676416, Created: 1746446400},
+		},
+		zonePub:     &publisher{Name: "omnios", Origins: []string{"https://pkg.omnios.org/r151054/core/"}, Enabled: true, Sticky: true},
+		zoneEntires: []string{"11-151046.0", "11-151050.0", "11-151052.0"},
+		repos: []*repo{
+			{Origin: "https://pkg.omnios.org/r151054/core/", Reachable: true, Entire: []string{"11-151054.0"}},
+			{Origin: "https://pkg.omnios.org/r151052/core/", Reachable: true, Entire: []string{"11-151052.0"}},
+			{Origin: "https://pkg.omnios.org/r151050/core/", Reachable: true, Entire: []string{"11-151050.0"}},
+			{Origin: "https://pkg.omnios.org/r151046/core/", Reachable: true, Entire: []string{"11-151046.0"}},
+			{Origin: "https://pkg.omnios.org/r151054/extra/", Reachable: true},
+		},
+		core: []coreStem{
+			{stem: "entire", component: "11"},
+			{stem: "consolidation/osnet/osnet-incorporation", component: "0.5.11"},
+			{stem: "system/kernel", component: "0.5.11"},
+			{stem: "system/library", component: "0.5.11", deps: []string{"system/kernel"}},
+			{stem: "system/core-os", component: "0.5.11", deps: []string{"system/library"}},
+			{stem: "system/library/math", component: "0.5.11", deps: []string{"system/library"}},
+			{stem: "shell/bash", component: "5.2.21", deps: []string{"system/library"}},
+			{stem: "library/zlib", component: "1.3.1", deps: []string{"system/library"}},
+			{stem: "network/openssh", component: "9.7.1", deps: []string{"system/library"}},
+			{stem: "service/network/ssh", component: "0.5.11", deps: []string{"network/openssh"}},
+			{stem: "text/gnu-grep", component: "3.11", deps: []string{"system/library"}},
+			{stem: "web/curl", component: "8.7.1", deps: []string{"library/zlib"}},
 		},
 	},
 }
@@ -306,6 +400,10 @@ func timestamp(version string) time.Time {
 		"0.111":          "20090508T161153Z",
 		"2020.0.1.19000": "20201001T120000Z",
 		"2020.0.1.18500": "20200601T120000Z",
+		"151046.0":       "20230503T120000Z",
+		"151050.0":       "20240506T120000Z",
+		"151052.0":       "20241105T120000Z",
+		"151054.0":       "20250505T120000Z",
 	}
 	if s, ok := known[b]; ok {
 		t, _ := time.Parse("20060102T150405Z", s)
@@ -338,6 +436,13 @@ func (p *profile) fmri(pub, stem, version string) string {
 // releaseText is /etc/release for an entire version.
 func (p *profile) releaseText(entire string) string {
 	b := branchOf(entire)
+	if p.name == ProfileOmniOS {
+		r, _, _ := strings.Cut(b, ".")
+		return fmt.Sprintf("  OmniOS v11 r%s\n"+
+			"  Copyright (c) 2012-2017 OmniTI Computer Consulting, Inc.\n"+
+			"  Copyright (c) 2017-%d OmniOS Community Edition (OmniOSce) Association.\n"+
+			"  All rights reserved. Use is subject to licence terms.\n", r, timestamp(entire).Year())
+	}
 	if p.name == ProfileOI {
 		year := strings.SplitN(b, ".", 2)[0]
 		return fmt.Sprintf("             OpenIndiana Hipster %s.10 (powered by illumos)\n"+
@@ -378,4 +483,16 @@ var summaries = map[string]string{
 	"web/php-52":                 "PHP Server 5.2",
 	"database/postgres-83":       "PostgreSQL 8.3",
 	"developer/sunstudioexpress": "Sun Studio Express",
+}
+
+// zonePublisher is a zone image's own publisher at its release: OmniOS
+// keeps a repository per release (pkg.omnios.org/rNNNNNN/core/), the
+// others one for all.
+func (p *profile) zonePublisher(entire string) *publisher {
+	pb := p.zonePub.clone()
+	if p.name == ProfileOmniOS {
+		r, _, _ := strings.Cut(branchOf(entire), ".")
+		pb.Origins = []string{"https://pkg.omnios.org/r" + r + "/core/"}
+	}
+	return pb
 }

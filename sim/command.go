@@ -11,7 +11,7 @@ import (
 )
 
 const zonesimUsage = `usage:
-  zonesim init --world DIR [--profile s11e|oi] (--fleet N [--seed S] | --scenario FILE)
+  zonesim init --world DIR [--profile s11e|oi|omnios] (--fleet N [--seed S] | --scenario FILE)
   zonesim tools --bin DIR        (links zoneadm zfs pkg beadm zlogin svcs svcprop mount umount to zonesim)
   zonesim show --world DIR [--json]
   zonesim reboot --world DIR
@@ -33,7 +33,7 @@ func command(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "init":
-		profile := fs.String("profile", "", "s11e (default) or oi")
+		profile := fs.String("profile", "", "s11e (default), oi or omnios")
 		fleet := fs.Int("fleet", 0, "generate N zones")
 		seed := fs.Int64("seed", 1, "seed of the generated fleet")
 		scenario := fs.String("scenario", "", "scenario file (JSON)")

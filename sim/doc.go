@@ -2,12 +2,57 @@
 // multi-call program that behaves as zoneadm, zfs, pkg, beadm, zlogin,
 // svcs, svcprop, mount and umount do (argv forms, parsable output, exit
 // codes and literal messages of shared/reference/solaris-tools.md), on a
-// host kept in a world folder. Two profiles: s11e (OpenSolaris zones,
+// host kept in a world folder. Three profiles: s11e (OpenSolaris zones,
 // entire 0.5.11-0.111 .. 0.134, onto a Solaris 11 Express global zone,
 // entire 0.5.11-0.151.0.1; the 2010 formats: 7-column publisher tsv with
 // PREFERRED, the OSOL/S11E `pkg list` columns, an unsettable preferred
-// publisher) and oi (OpenIndiana Hipster 2018/2019 zones onto 2020; the
-// 8-column tsv whose ENABLED column follows the origin, reference 6.4a).
+// publisher), oi (OpenIndiana Hipster 2018/2019 zones onto 2020; the
+// 8-column tsv whose ENABLED column follows the origin and whose origins
+// are sorted, reference 6.4a) and omnios (reference 10, below).
+//
+// # The omnios profile
+//
+// An OmniOS r151054 global zone (entire 11-151054.0, boot environments
+// omnios-r151052 and omnios-r151054) with zones at 11-151046.0,
+// 11-151050.0 or 11-151052.0, each zone's own omnios publisher at its
+// release (https://pkg.omnios.org/rNNNNNN/core/). Global publishers, in
+// search order: omnios (https://pkg.omnios.org/r151054/core/, sticky),
+// extra.omnios (https://pkg.omnios.org/r151054/extra/), and local,
+// disabled, with the unreachable origins http://pkg.zz-local.example/local/
+// then http://pkg.aa-local.example/local/ (not sorted) and the property
+// signature-policy=ignore. What differs from oi: zoneadm list -p prints an
+// 8th field, the debug id (0 for global); pkg publisher NAME prints the
+// OmniOS block (Alias None, Origin Status and SSL lines per origin,
+// "    Publisher enabled: Yes|No", a "Properties:" block of sorted
+// "k = v" lines); the solver's "No solution" exits 9 (EXIT_CONSTRAINED),
+// and a direct pkg install that moves a zone's entire meets the zone's
+// solver troubles (conflicts, stale-image, broken-image) there.
+// set-publisher takes --set-property, --add-property-value,
+// --remove-property-value and --unset-property (oi too); a publisher that
+// is unset and set again has lost its properties.
+//
+// # Brands
+//
+// A zone has a brand (scenario key "brand", default ipkg; zoneadm list
+// prints it): omnios ipkg, lipkg, sparse, pkgsrc, bhyve, lx; oi ipkg,
+// nlipkg; s11e ipkg. bhyve and lx zones have only the zonepath dataset (no
+// ROOT, no zbe, no image, no troubles) and empty attach and detach hooks:
+// attach ignores -u, prints nothing (no Log File:) and marks the zone
+// installed. A sparse or pkgsrc zone's zbe has the overlays ZBE/svc and
+// ZBE/fm, mounted on ZONEROOT/lib/svc and ZONEROOT/usr/lib/fm, each holding
+// .org.opensolaris,pkgkey, and its image is partial (key files; show --json
+// "partial"); while a key file is missing every pkg -R ZONEROOT fails with
+// `pkg: Image is missing key file. Is everything mounted? 'KEYFILE'`, exit
+// 51 (image-create excepted, which makes a full image). As the sparse
+// brand scripts do: detach gives the overlays canmount=on and mountpoint
+// ZONEROOT/DIR (mounted); a successful attach makes them canmount=noauto,
+// mountpoint inherited (legacy) and mounts them with mount -F zfs -O; a
+// failed one (after the zbe was found) runs the exit trap, which sets the
+// zbe's zoned=off, canmount=on, mountpoint=ZONEROOT and leaves the overlays
+// unmounted, noauto, with the mountpoint they inherit (ZONEROOT/svc, /fm).
+// boot mounts them, halt unmounts them with the zbe. They come back with
+// mount -F zfs -O DS DIR (refused unless the mountpoint is legacy) or zfs
+// set mountpoint=DIR DS and zfs mount -O DS.
 //
 // # The world folder
 //
@@ -62,14 +107,49 @@
 // bigger than the pool's available), no-space-attach, not-dataset (the
 // zonepath is a plain folder), repo-down (transport error on the global
 // first publisher's URL), boot-fails, svc-maintenance (svcs -x reports
-// Apache in maintenance after boot).
+// Apache in maintenance after boot), and, on every profile:
+//
+//	sanity-fails    attach (with or without -u) fails with the brand's sanity text
+//	                ("ERROR:   Sanity Check: FAILED, couldn't determine
+//	                variant.opensolaris.zone from image." on oi and omnios, "... the
+//	                image is from the global zone." on s11e) before any package
+//	                work; the zone stays configured, its image unchanged
+//	backup-twin     pool backup with backup/zones/NAME (mountpoint = the zonepath,
+//	                mounted=no: received), NAME/ROOT and NAME/ROOT/zbe (the same
+//	                libbe properties), two snapshots each; it sorts before rpool
+//	auto-snapshots  after each attach of the zone: a recursive snapshot of the
+//	                zonepath dataset, zfs-auto-snap_frequent-YYYY-MM-DD-HHhMM
+//	be-clone        after the zone's first attach: a new global BE ACTIVE-backup-1,
+//	                a recursive snapshot ZBE@ACTIVE-backup-1 and its clone
+//	                ZONEPATH_DS/ROOT/zbe-N (parentbe the new BE, active on), so
+//	                zfs rollback -r to an older snapshot fails; -R destroys it
+//	delegated       ZONEPATH_DS/data (zoned, mountpoint /data, never mounted in the
+//	                global zone) with files, in every recursive snapshot
+//
+// On oi and omnios attach -u runs copy-publishers-from: every global
+// publisher, disabled ones and their properties included, replaces the
+// zone's same-named one, the first search-first, the zone's own kept after
+// it; there gz-publishers names an origin of a disabled global publisher
+// (omnios: local's first configured origin), else the second's.
+//
+// zfs keeps a createtxg counter (zfs list -o createtxg; a recursive
+// snapshot is one txg), clones (snapshot property clones, "-" when none;
+// filesystem property origin), zfs set and inherit of mountpoint, canmount,
+// zoned and user properties (with libzfs's remount rules: only canmount=off
+// unmounts; a mountpoint change remounts what was mounted, noauto too),
+// zfs mount [-O] DS (refused for canmount=off, legacy, none, zoned) and zfs
+// unmount. zfs get without -r or -d shows a filesystem, not its snapshots.
+// show --json adds "datasets" (every dataset: mountpoint and its source,
+// mounted, mounted_at, canmount, zoned, origin, createtxg, properties,
+// snapshots with createtxg and clones) and, per zone, brand, partial,
+// overlays, backup_twin and delegated; publishers have "properties".
 //
 // # Scenario files
 //
 // `zonesim init --scenario FILE` reads JSON (unknown keys are an error):
 //
 //	{
-//	  "profile": "s11e",                 // or "oi"; default s11e (or --profile)
+//	  "profile": "s11e",                 // or "oi", "omnios"; default s11e (or --profile)
 //	  "seed": 7,                         // uuids, sizes, picks
 //	  "hostname": "gz01",                // in pkg's image-lock message
 //	  "pool_available": 161061273600,    // bytes; default ~150 GiB
@@ -77,11 +157,13 @@
 //	    "entire": "0.5.11-0.151.0.1",
 //	    "publishers": [                  // in search order; the first must be enabled
 //	      {"name": "solaris", "origins": ["http://pkg.oracle.com/solaris/release/"],
-//	       "mirrors": [], "enabled": true, "sticky": true, "proxy": ""}
+//	       "mirrors": [], "enabled": true, "sticky": true, "proxy": "",
+//	       "properties": {"signature-policy": "ignore"}}
 //	    ]
 //	  },
 //	  "zones": [
 //	    {"name": "web01",
+//	     "brand": "ipkg",                // default ipkg; see Brands
 //	     "state": "running",             // running (default), installed, configured, incomplete
 //	     "autoboot": true,               // default: true when running
 //	     "troubles": ["too-old", "conflicts"],
@@ -100,7 +182,25 @@
 // Publishers are written as show --json writes them: "enabled" and
 // "sticky" default to false. An origin the profile does not know cannot be
 // reached. An s11e zone whose entire is below 0.5.11-0.134 has too-old
-// whether listed or not.
+// whether listed or not. A bhyve or lx zone takes no troubles.
+//
+// `zonesim init --fleet N --seed S` is deterministic for a seed; the s11e
+// and oi fleets are what they always were. An omnios fleet draws, on a
+// stream of its own, brands (every one from 30 zones on) and the faults
+// sanity-fails, backup-twin, auto-snapshots, be-clone and delegated (every
+// one from 30 zones on, ipkg-family zones only; a be-clone zone without
+// troubles gets broken-image, so that it is rolled back); bhyve and lx
+// zones lose troubles and faults, and more than half still fail a plain
+// attach -u.
+//
+// # Expect
+//
+// State.Expect: a zone outside ipkg, nlipkg, lipkg, sparse and pkgsrc is
+// blocked; sanity-fails (like repo-down and no-space-attach) is
+// rolled-back with no rung; recreate-image never counts for sparse and
+// pkgsrc zones; every rolled-back result of a be-clone zone (boot-fails
+// included) is failed instead, since only -R would roll it back;
+// auto-snapshots and delegated change nothing.
 //
 // # svcprop
 //

@@ -38,15 +38,21 @@ var destructive = []string{RungRemoveConflicts, RungRecreateImage}
 // after which no trouble is left is the zone's rung.
 func (s *State) Expect(zone string, ladder, allow []string) Expectation {
 	z := s.Zone(zone)
-	if z == nil {
+	if z == nil || z.Brand != "" && !ipsBrand(z.Brand) {
+		// No zone, or a brand the ladder does not apply to (bhyve, lx):
+		// refused by name (reference 10.1).
 		return Expectation{Result: "blocked"}
+	}
+	// A rollback that meets a clone of a newer snapshot cannot be done
+	// without -R, which the daemon never uses.
+	rolledBack := Expectation{Result: "rolled-back"}
+	if slices.Contains(z.Faults, FaultBEClone) {
+		rolledBack.Result = "failed"
 	}
 	for _, f := range z.Faults {
 		switch f {
 		case FaultNotDataset, FaultNoSpace, FaultNoSpaceSnapshot:
 			return Expectation{Result: "blocked"}
-		case FaultRepoDown, FaultNoSpaceAttach:
-			return Expectation{Result: "rolled-back"}
 		}
 	}
 	switch z.State {
@@ -54,6 +60,14 @@ func (s *State) Expect(zone string, ladder, allow []string) Expectation {
 	default:
 		return Expectation{Result: "blocked"}
 	}
+	for _, f := range z.Faults {
+		switch f {
+		case FaultRepoDown, FaultNoSpaceAttach, FaultSanityFails:
+			// sanity-fails: not a package failure, so no rung runs.
+			return rolledBack
+		}
+	}
+	sparse := sparseBrand(z.Brand)
 	hung := slices.Contains(z.Faults, FaultHungAttach)
 	cured := map[string]bool{}
 	for i, rung := range append([]string{"attach-update"}, ladder...) {
@@ -62,6 +76,9 @@ func (s *State) Expect(zone string, ladder, allow []string) Expectation {
 		}
 		if i > 0 && !s.rungApplies(z, rung) {
 			continue // skipped: no attach -u follows it
+		}
+		if sparse && rung == RungRecreateImage {
+			continue // never for a sparse image: it would lose its partial-image properties (10.2)
 		}
 		for _, t := range z.Troubles {
 			if slices.Contains(t.CuredBy, rung) {
@@ -75,7 +92,7 @@ func (s *State) Expect(zone string, ladder, allow []string) Expectation {
 		if !left {
 			e := Expectation{Result: "upgraded", Rung: rung}
 			if slices.Contains(z.Faults, FaultBootFails) {
-				e.Result = "rolled-back"
+				e.Result = rolledBack.Result
 			}
 			if rung == RungGlobalPublishers && !hung && len(z.Troubles) == 1 {
 				e.Alt = "attach-update"
@@ -83,7 +100,7 @@ func (s *State) Expect(zone string, ladder, allow []string) Expectation {
 			return e
 		}
 	}
-	return Expectation{Result: "rolled-back"}
+	return rolledBack
 }
 
 // rungApplies tells whether a rung finds something to do on the zone.

@@ -3,6 +3,8 @@ package sim
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -14,7 +16,7 @@ import (
 // InitOptions says what world Init makes: a generated fleet (Fleet zones
 // from Seed) or a Scenario.
 type InitOptions struct {
-	Profile  string // s11e (default) or oi; a scenario's own profile wins
+	Profile  string // s11e (default), oi or omnios; a scenario's own profile wins
 	Fleet    int
 	Seed     int64
 	Scenario *Scenario
@@ -49,6 +51,7 @@ type ScenarioZone struct {
 	IPType           string     `json:"ip_type,omitempty"`
 	OddPublisher     *Publisher `json:"odd_publisher,omitempty"`     // zone-publishers: default contrib
 	ConflictPackages []string   `json:"conflict_packages,omitempty"` // conflicts: default apache, php, postgres
+	Brand            string     `json:"brand,omitempty"`             // default ipkg; see brandsOf
 }
 
 // LoadScenario reads a scenario file.
@@ -87,7 +90,7 @@ func Init(dir string, opts InitOptions) error {
 			prof = ProfileS11E
 		}
 		if profiles[prof] == nil {
-			return fmt.Errorf("%w: unknown profile %q (s11e or oi)", ErrBadScenario, prof)
+			return fmt.Errorf("%w: unknown profile %q (s11e, oi or omnios)", ErrBadScenario, prof)
 		}
 		sc = generateFleet(profiles[prof], opts.Fleet, opts.Seed)
 	} else {
@@ -198,7 +201,106 @@ func generateFleet(p *profile, n int, seed int64) *Scenario {
 		i := clean[rng.IntN(len(clean))]
 		sc.Zones[i].Troubles = []string{names[rng.IntN(len(names))]}
 	}
+	if p.name == ProfileOmniOS {
+		// A stream of its own, after the common picture: the s11e and oi
+		// fleets stay exactly what they were.
+		omniosFleet(sc, names, rand.New(rand.NewPCG(uint64(seed), 0x0e1105)))
+	}
 	return sc
+}
+
+// omniosFaults are the faults an OmniOS fleet spreads over its zones.
+var omniosFaults = []string{FaultSanityFails, FaultBackupTwin, FaultAutoSnapshots, FaultBEClone, FaultDelegated}
+
+// omniosFleet gives an OmniOS fleet its brands and the faults of a real
+// host: every brand and every one of omniosFaults at least once from 30
+// zones on, and still more than half failing a plain attach -u.
+func omniosFleet(sc *Scenario, troubles []string, rng *rand.Rand) {
+	n := len(sc.Zones)
+	weights := []struct {
+		brand string
+		w     float64
+	}{{BrandIpkg, 0.40}, {BrandLipkg, 0.15}, {BrandSparse, 0.20}, {BrandPkgsrc, 0.10}, {BrandBhyve, 0.08}, {BrandLx, 0.07}}
+	for i := range sc.Zones {
+		r := rng.Float64()
+		for _, b := range weights {
+			if r -= b.w; r < 0 || b.brand == BrandLx {
+				sc.Zones[i].Brand = b.brand
+				break
+			}
+		}
+	}
+	ipkgZones := func() []int {
+		var out []int
+		for i, z := range sc.Zones {
+			if z.Brand == BrandIpkg {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	if n >= 30 {
+		for _, b := range weights {
+			if slices.ContainsFunc(sc.Zones, func(z ScenarioZone) bool { return z.Brand == b.brand }) {
+				continue
+			}
+			if c := ipkgZones(); len(c) > 1 {
+				sc.Zones[c[rng.IntN(len(c))]].Brand = b.brand
+			}
+		}
+	}
+	// A virtual machine or lx zone has no package image to be in trouble.
+	var ips []int
+	for i := range sc.Zones {
+		z := &sc.Zones[i]
+		if !ipsBrand(z.Brand) {
+			z.Troubles, z.Faults, z.ExtraZBE = nil, nil, false
+			continue
+		}
+		ips = append(ips, i)
+		for _, f := range omniosFaults {
+			if rng.Float64() < 0.06 {
+				z.Faults = append(z.Faults, f)
+			}
+		}
+	}
+	if len(ips) == 0 {
+		return
+	}
+	if n >= 30 {
+		for _, f := range omniosFaults {
+			if !slices.ContainsFunc(sc.Zones, func(z ScenarioZone) bool { return slices.Contains(z.Faults, f) }) {
+				i := ips[rng.IntN(len(ips))]
+				sc.Zones[i].Faults = append(sc.Zones[i].Faults, f)
+			}
+		}
+	}
+	for _, i := range ips {
+		z := &sc.Zones[i]
+		if slices.Contains(z.Faults, FaultBEClone) && len(z.Troubles) == 0 {
+			// The clone matters only to a zone that is rolled back.
+			z.Troubles = []string{TroubleBrokenImage}
+		}
+	}
+	fails := func(z ScenarioZone) bool {
+		return len(z.Troubles) > 0 || slices.Contains(z.Faults, FaultLockedOnce) || slices.Contains(z.Faults, FaultSanityFails)
+	}
+	for {
+		failing := 0
+		var clean []int
+		for _, i := range ips {
+			if fails(sc.Zones[i]) {
+				failing++
+			} else {
+				clean = append(clean, i)
+			}
+		}
+		if failing*2 > n || len(clean) == 0 {
+			return
+		}
+		i := clean[rng.IntN(len(clean))]
+		sc.Zones[i].Troubles = []string{troubles[rng.IntN(len(troubles))]}
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -220,7 +322,7 @@ func troublesOf(p *profile) []string {
 func buildWorld(dir string, sc *Scenario) (*world, error) {
 	p := profiles[sc.Profile]
 	if p == nil {
-		return nil, fmt.Errorf("%w: unknown profile %q (s11e or oi)", ErrBadScenario, sc.Profile)
+		return nil, fmt.Errorf("%w: unknown profile %q (s11e, oi or omnios)", ErrBadScenario, sc.Profile)
 	}
 	rng := rand.New(rand.NewPCG(uint64(sc.Seed), 0xc0ffee))
 	w := &world{
@@ -293,6 +395,7 @@ func buildWorld(dir string, sc *Scenario) (*world, error) {
 		}
 	}
 	w.sortDatasets()
+	w.assignTXGs()
 	return w, nil
 }
 
@@ -331,6 +434,16 @@ func (w *world) addZone(p *profile, sz ScenarioZone, n int, rng *rand.Rand) erro
 			return bad("unknown fault %q", f)
 		}
 	}
+	brand := sz.Brand
+	if brand == "" {
+		brand = BrandIpkg
+	}
+	if !slices.Contains(brandsOf(p.name), brand) {
+		return bad("brand %q is not one of profile %s (%s)", brand, p.name, strings.Join(brandsOf(p.name), ", "))
+	}
+	if !ipsBrand(brand) && len(troubles) > 0 {
+		return bad("a %s zone has no package image, so no troubles", brand)
+	}
 	entire := sz.Entire
 	tooOld := slices.Contains(troubles, TroubleTooOld)
 	switch {
@@ -350,8 +463,8 @@ func (w *world) addZone(p *profile, sz ScenarioZone, n int, rng *rand.Rand) erro
 		autoboot = *sz.Autoboot
 	}
 	z := &zone{
-		Name: sz.Name, State: state, UUID: uuidFrom(rng), Brand: "ipkg", IPType: sz.IPType, Autoboot: autoboot,
-		Zonepath: filepath.Join(w.Dir, "zones", sz.Name), Faults: slices.Clone(sz.Faults),
+		Name: sz.Name, State: state, UUID: uuidFrom(rng), Brand: brand, IPType: sz.IPType, Autoboot: autoboot,
+		Zonepath: filepath.Join(w.Dir, "zones", sz.Name), Faults: slices.Clone(sz.Faults), DebugID: debugID(w.Seed, sz.Name),
 	}
 	if z.IPType == "" {
 		z.IPType = "excl"
@@ -361,7 +474,7 @@ func (w *world) addZone(p *profile, sz ScenarioZone, n int, rng *rand.Rand) erro
 		w.NextID++
 	}
 
-	img := &image{Variant: "nonglobal", Publishers: []*publisher{p.zonePub.clone()}}
+	img := &image{Variant: "nonglobal", Publishers: []*publisher{p.zonePublisher(entire)}}
 	for _, c := range p.core {
 		img.Packages = append(img.Packages, pkgInst{Stem: c.stem, Publisher: p.zonePub.Name, Version: p.coreVersion(c.stem, entire)})
 	}
@@ -419,6 +532,12 @@ func (w *world) addZone(p *profile, sz ScenarioZone, n int, rng *rand.Rand) erro
 		return nil
 	}
 	z.Dataset = "rpool/zones/" + z.Name
+	if !ipsBrand(brand) {
+		// bhyve and lx: the zonepath dataset alone, no ROOT, no zone BE.
+		w.Datasets = append(w.Datasets, &dataset{Name: z.Dataset, Used: 2<<30 + uint64(n)<<20, Created: w.Clock - int64(86400*(30+n)), Zone: z.Name})
+		w.addDatasetFaults(z)
+		return nil
+	}
 	used := sz.Used
 	if used == 0 {
 		used = 700<<20 + uint64(rng.IntN(2500<<20))
@@ -456,7 +575,20 @@ func (w *world) addZone(p *profile, sz ScenarioZone, n int, rng *rand.Rand) erro
 		zbe.Mounted = z.root()
 	}
 	w.Datasets = append(w.Datasets, ds...)
+	if sparseBrand(brand) {
+		w.addOverlays(z, zbe, img)
+	}
+	w.addDatasetFaults(z)
 	return nil
+}
+
+// debugID is a zone's debug id as zoneadm list -p prints it on current
+// illumos: fixed when the zone is configured, from the name here (no
+// draw from the seed's stream, which would change the other zones).
+func debugID(seed int64, name string) int {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%d/%s", seed, name)
+	return int(h.Sum32()%2000000000) + 1
 }
 
 // conflictSet picks the conflicting packages of a zone: php with the apache
@@ -498,6 +630,15 @@ func materialise(w *world, sc *Scenario) error {
 		data := root
 		if z.Dataset == "" {
 			img = z.Image
+		} else if !ipsBrand(z.Brand) {
+			// A virtual machine's or lx zone's files are its own business.
+			if err := writeFiles(root, map[string]string{"etc/hostname": z.Name + "\n"}); err != nil {
+				return err
+			}
+			if err := w.materialiseDataFiles(z, i); err != nil {
+				return err
+			}
+			continue
 		} else {
 			zbe := w.zbe(z)
 			img = zbe.Image
@@ -506,7 +647,7 @@ func materialise(w *world, sc *Scenario) error {
 				return err
 			}
 			for _, d := range w.descendants(z.Dataset + "/ROOT") {
-				if d != zbe && d.Data {
+				if d != zbe && d.Data && parentOf(d.Name) == z.Dataset+"/ROOT" {
 					old := w.dataPath(d)
 					if err := os.MkdirAll(old, 0o755); err != nil {
 						return err
@@ -521,6 +662,11 @@ func materialise(w *world, sc *Scenario) error {
 		files["etc/release"] = p.releaseText(img.entire())
 		if err := writeFiles(data, files); err != nil {
 			return err
+		}
+		if z.Dataset != "" {
+			if err := w.materialiseDataFiles(z, i); err != nil {
+				return err
+			}
 		}
 		if z.State == "configured" {
 			if err := writeDetachManifest(z); err != nil {
@@ -560,24 +706,25 @@ func zoneXML(z *zone) string {
 
 // Publisher is a publisher as show --json and scenarios write it.
 type Publisher struct {
-	Name    string   `json:"name"`
-	Origins []string `json:"origins"`
-	Mirrors []string `json:"mirrors"`
-	Enabled bool     `json:"enabled"`
-	Sticky  bool     `json:"sticky"`
-	SSLKey  string   `json:"ssl_key,omitempty"`
-	SSLCert string   `json:"ssl_cert,omitempty"`
-	Proxy   string   `json:"proxy,omitempty"`
+	Name       string            `json:"name"`
+	Origins    []string          `json:"origins"` // in configured order
+	Mirrors    []string          `json:"mirrors"`
+	Enabled    bool              `json:"enabled"`
+	Sticky     bool              `json:"sticky"`
+	SSLKey     string            `json:"ssl_key,omitempty"`
+	SSLCert    string            `json:"ssl_cert,omitempty"`
+	Proxy      string            `json:"proxy,omitempty"`
+	Properties map[string]string `json:"properties,omitempty"`
 }
 
 func (p Publisher) internal() *publisher {
 	return &publisher{Name: p.Name, Origins: slices.Clone(p.Origins), Mirrors: slices.Clone(p.Mirrors),
-		Enabled: p.Enabled, Sticky: p.Sticky, SSLKey: p.SSLKey, SSLCert: p.SSLCert, Proxy: p.Proxy}
+		Enabled: p.Enabled, Sticky: p.Sticky, SSLKey: p.SSLKey, SSLCert: p.SSLCert, Proxy: p.Proxy, Props: maps.Clone(p.Properties)}
 }
 
 func (p *publisher) public() Publisher {
 	return Publisher{Name: p.Name, Origins: nonNil(p.Origins), Mirrors: nonNil(p.Mirrors), Enabled: p.Enabled,
-		Sticky: p.Sticky, SSLKey: p.SSLKey, SSLCert: p.SSLCert, Proxy: p.Proxy}
+		Sticky: p.Sticky, SSLKey: p.SSLKey, SSLCert: p.SSLCert, Proxy: p.Proxy, Properties: maps.Clone(p.Props)}
 }
 
 func nonNil(s []string) []string {

@@ -171,6 +171,10 @@ func (c *call) umount() int {
 		if d == nil {
 			return nil, fmt.Sprintf("umount: warning: %s not in mnttab\numount: %s not mounted", target, target)
 		}
+		if len(w.mountsBelow(d.Mounted)) > 0 {
+			// Something (a sparse zone's overlay) is mounted below.
+			return nil, fmt.Sprintf("umount: %s busy", target)
+		}
 		if z := w.zone(d.Zone); z != nil && (z.State == "running" || z.State == "ready") {
 			return nil, fmt.Sprintf("umount: %s busy", target)
 		}

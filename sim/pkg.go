@@ -72,6 +72,7 @@ type pkgCtx struct {
 	root    string // -R, $PKG_IMAGE, or found from the working directory
 	fromEnv bool
 	search  bool // no -R nor $PKG_IMAGE on an s11e client: search upward from the cwd
+	create  bool // image-create: the old image is not opened, so its key files do not matter
 }
 
 func (c *call) pkg() int {
@@ -119,7 +120,7 @@ func (c *call) pkg() int {
 	case "refresh":
 		return p.refresh()
 	case "copy-publishers-from":
-		if c.profileIs(ProfileOI) {
+		if !c.profileIs(ProfileS11E) {
 			return p.copyPublishersFrom()
 		}
 	}
@@ -154,6 +155,24 @@ func (p *pkgCtx) resolve(w *world) (string, *image) {
 	return "/", w.GZ
 }
 
+// open finds the image as the client opens it: none at the root, or one
+// whose key files are not all there (a sparse zone's overlay not
+// mounted: EXIT_EACCESS, reference 10.2), is an error and its exit code.
+func (p *pkgCtx) open(w *world) (string, *image, int) {
+	root, img := p.resolve(w)
+	if img == nil {
+		return root, nil, p.noImage(root)
+	}
+	if !p.create {
+		for _, kf := range img.KeyFiles {
+			if _, err := os.Stat(filepath.Join(root, kf)); err != nil {
+				return root, nil, p.fail(51, "pkg: Image is missing key file. Is everything mounted? '%s'", kf)
+			}
+		}
+	}
+	return root, img, 0
+}
+
 func (p *pkgCtx) noImage(root string) int {
 	suffix := ""
 	if p.fromEnv {
@@ -166,9 +185,9 @@ func (p *pkgCtx) noImage(root string) int {
 func (p *pkgCtx) read(fn func(w *world, img *image, root string) int) int {
 	p.wait(p.dur(durReadOnly, ""))
 	return p.end(false, func(w *world) int {
-		root, img := p.resolve(w)
+		root, img, code := p.open(w)
 		if img == nil {
-			return p.noImage(root)
+			return code
 		}
 		return fn(w, img, root)
 	})
@@ -189,9 +208,9 @@ func (p *pkgCtx) modify(ch pkgChange) int {
 	code := 0
 	key := ""
 	p.change(func(w *world) error {
-		root, img := p.resolve(w)
+		root, img, c := p.open(w)
 		if img == nil {
-			code = p.noImage(root)
+			code = c
 			return nil
 		}
 		key = w.imageKey(root)
@@ -233,9 +252,9 @@ func (p *pkgCtx) modify(ch pkgChange) int {
 	p.wait(p.dur(ch.seconds, filepath.Base(filepath.Dir(p.root))))
 	return p.end(true, func(w *world) int {
 		defer p.dropLock(w, key)
-		root, img := p.resolve(w)
+		root, img, code := p.open(w)
 		if img == nil {
-			return p.noImage(root)
+			return code
 		}
 		if l, busy := p.lockHolder(w, key); busy {
 			fmt.Fprint(p.errw, lockedText(w, l.PID))

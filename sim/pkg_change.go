@@ -100,6 +100,10 @@ func (p *pkgCtx) install() int {
 			fmt.Fprintln(out, "No updates necessary for this image.")
 			return 4
 		}
+		if text := w.solverBlocks(root, img, changes); text != "" {
+			fmt.Fprint(errw, text)
+			return exitNoSolution(w)
+		}
 		if !has(opts, "-q") {
 			printPlan(out, prof, root, changes, has(opts, "-v"))
 		}
@@ -368,7 +372,7 @@ func (p *pkgCtx) imageCreate() int {
 	}
 	pubName, origin, named := strings.Cut(pubArg, "=")
 	dir := cleanRoot(dirs[0])
-	p.root, p.search, p.fromEnv = dir, false, false
+	p.root, p.search, p.fromEnv, p.create = dir, false, false, true
 	ch := pkgChange{seconds: durImageCreate, run: func(w *world, img *image, root string, out, errw io.Writer, real bool) int {
 		if !named {
 			// No name: the repository's publisher, known from the global zone.
@@ -433,4 +437,19 @@ func (w *world) setImageAt(dir string, img *image) {
 	if z := w.zoneOfRoot(dir); z != nil && z.Dataset == "" {
 		z.Image = img
 	}
+}
+
+// solverBlocks is the no-solution text when an install that moves entire
+// meets a zone's solver trouble. Only the OmniOS client is simulated this
+// far (exit 9, EXIT_CONSTRAINED): on s11e and oi a direct install goes
+// through as it always did here, and the troubles show in attach -u only.
+func (w *world) solverBlocks(root string, img *image, changes []planChange) string {
+	if w.Profile != ProfileOmniOS || !slices.ContainsFunc(changes, func(c planChange) bool { return c.stem == "entire" && c.to != "" }) {
+		return ""
+	}
+	z := w.zoneOfRoot(root)
+	if z == nil {
+		return ""
+	}
+	return solverFailure(w, z, img)
 }

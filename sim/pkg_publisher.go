@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -46,7 +47,13 @@ func (p *pkgCtx) publisherList() int {
 			}
 			type uri struct{ typ, u string }
 			var uris []uri
-			for _, o := range pb.Origins {
+			origins := pb.Origins
+			if !s11e {
+				// The current client lists origins sorted, not in the
+				// configured order (client_api.py, reference 6.4a).
+				origins = slices.Sorted(slices.Values(origins))
+			}
+			for _, o := range origins {
 				uris = append(uris, uri{"origin", o})
 			}
 			for _, m := range pb.Mirrors {
@@ -117,6 +124,10 @@ func (p *pkgCtx) publisherDetail(w *world, img *image, names []string) int {
 			code = 1
 			continue
 		}
+		if w.Profile == ProfileOmniOS {
+			p.omniosPublisherDetail(pb)
+			continue
+		}
 		line := func(k, v string) { fmt.Fprintf(p.out, "%22s %s\n", k+":", v) }
 		fmt.Fprintln(p.out)
 		line("Publisher", pb.Name)
@@ -143,6 +154,46 @@ func (p *pkgCtx) publisherDetail(w *world, img *image, names []string) int {
 	return code
 }
 
+// omniosPublisherDetail is one block of pkg publisher NAME as the OmniOS
+// client prints it (omniosorg/pkg5 src/client.py publisher_list): a status
+// and the SSL lines per origin, "Publisher enabled:", and the properties,
+// sorted, as "k = v" below a "Properties:" label.
+func (p *pkgCtx) omniosPublisherDetail(pb *publisher) {
+	msg := func(label string, v ...string) { fmt.Fprintln(p.out, strings.Join(append([]string{label}, v...), " ")) }
+	fmt.Fprintln(p.out)
+	msg("            Publisher:", pb.Name)
+	msg("                Alias:", "None")
+	for _, o := range pb.Origins {
+		msg("           Origin URI:", o)
+		msg("        Origin Status:", "Online")
+		if pb.Proxy != "" {
+			msg("                Proxy:", pb.Proxy)
+		}
+		msg("              SSL Key:", orNone(pb.SSLKey))
+		msg("             SSL Cert:", orNone(pb.SSLCert))
+	}
+	for _, m := range pb.Mirrors {
+		msg("           Mirror URI:", m)
+		msg("           Mirror Status:", "Online")
+		msg("              SSL Key:", orNone(pb.SSLKey))
+		msg("             SSL Cert:", orNone(pb.SSLCert))
+	}
+	msg("          Client UUID:", clientUUID(pb.Name))
+	msg("      Catalog Updated:", "Mon May  5 12:00:00 2025")
+	msg("    Publisher enabled:", map[bool]string{true: "Yes", false: "No"}[pb.Enabled])
+	shown := false
+	for _, k := range slices.Sorted(maps.Keys(pb.Props)) {
+		if pb.Props[k] == "" {
+			continue
+		}
+		if !shown {
+			msg("           Properties:")
+			shown = true
+		}
+		msg("                      ", k+" =", pb.Props[k])
+	}
+}
+
 func orNone(s string) string {
 	if s == "" {
 		return "None"
@@ -160,8 +211,9 @@ func clientUUID(name string) string {
 func (p *pkgCtx) setPublisher() int {
 	longs := []string{"enable", "disable", "no-refresh", "reset-uuid", "sticky", "non-sticky", "proxy=",
 		"search-before=", "search-after=", "add-origin=", "remove-origin=", "add-mirror=", "remove-mirror="}
-	if p.profileIs(ProfileOI) {
-		longs = append(longs, "search-first") // S11E has -P only (reference 6.4a)
+	if !p.profileIs(ProfileS11E) {
+		// S11E has -P only (reference 6.4a), and no publisher properties.
+		longs = append(longs, "search-first", "set-property=", "add-property-value=", "remove-property-value=", "unset-property=")
 	}
 	opts, names, err := getopt(p.args, "Pedk:c:O:g:G:m:M:p:", longs, true)
 	if err != nil {
@@ -254,6 +306,9 @@ func (p *pkgCtx) setPublisher() int {
 		if has(opts, "--proxy") {
 			pb.Proxy = val(opts, "--proxy")
 		}
+		if msg := setPublisherProps(pb, opts); msg != "" {
+			return fail("%s", msg)
+		}
 		// Where it goes in the search order.
 		list := slices.Clone(img.Publishers)
 		idx := slices.IndexFunc(list, func(x *publisher) bool { return x.Name == name })
@@ -297,6 +352,54 @@ func (p *pkgCtx) setPublisher() int {
 		img.Publishers = list
 		return 0
 	}})
+}
+
+// setPublisherProps applies --set-property, --add-property-value,
+// --remove-property-value and --unset-property in the order given. A
+// multi-valued property is kept as its values joined by ", ", as pkg
+// publisher prints a list.
+func setPublisherProps(pb *publisher, opts []opt) string {
+	for _, o := range opts {
+		name, value, hasValue := strings.Cut(o.val, "=")
+		switch o.name {
+		case "--set-property", "--add-property-value", "--remove-property-value":
+			if !hasValue || name == "" {
+				return "property arguments must be of the form '<name>=<value>'."
+			}
+		case "--unset-property":
+		default:
+			continue
+		}
+		if pb.Props == nil {
+			pb.Props = map[string]string{}
+		}
+		var list []string
+		if pb.Props[name] != "" {
+			list = strings.Split(pb.Props[name], ", ")
+		}
+		switch o.name {
+		case "--set-property":
+			pb.Props[name] = value
+		case "--add-property-value":
+			if !slices.Contains(list, value) {
+				list = append(list, value)
+				slices.Sort(list)
+			}
+			pb.Props[name] = strings.Join(list, ", ")
+		case "--remove-property-value":
+			i := slices.Index(list, value)
+			if i < 0 {
+				return fmt.Sprintf("Publisher '%s' has no value '%s' for property '%s'.", pb.Name, value, name)
+			}
+			pb.Props[name] = strings.Join(slices.Delete(list, i, i+1), ", ")
+		case "--unset-property":
+			if _, ok := pb.Props[o.val]; !ok {
+				return fmt.Sprintf("Publisher '%s' has no property '%s'.", pb.Name, o.val)
+			}
+			delete(pb.Props, o.val)
+		}
+	}
+	return ""
 }
 
 func (p *pkgCtx) unsetPublisher() int {

@@ -29,7 +29,7 @@ func Reboot(dir string) error {
 				if err := w.unmountDataset(d); err != nil {
 					return err
 				}
-			case d.Mounted == "" && d.Canmount == "on":
+			case d.Mounted == "" && d.Canmount == "on" && d.Zoned != "on":
 				if err := w.mountDataset(d, mp); err != nil {
 					return err
 				}

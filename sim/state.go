@@ -3,6 +3,8 @@ package sim
 import (
 	"fmt"
 	"io"
+	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -10,9 +12,50 @@ import (
 // State is the world as `zonesim show --json` prints it: what tests need
 // to predict and check each zone's outcome.
 type State struct {
-	Profile string      `json:"profile"`
-	GZ      GZState     `json:"gz"`
-	Zones   []ZoneState `json:"zones"`
+	Profile  string         `json:"profile"`
+	GZ       GZState        `json:"gz"`
+	Zones    []ZoneState    `json:"zones"`
+	Datasets []DatasetState `json:"datasets"` // every dataset of every pool, in zfs list order
+}
+
+// DatasetState is one dataset as zfs shows it.
+type DatasetState struct {
+	Name             string            `json:"name"`
+	Mountpoint       string            `json:"mountpoint"` // the effective value
+	MountpointSource string            `json:"mountpoint_source"`
+	Mounted          bool              `json:"mounted"`
+	MountedAt        string            `json:"mounted_at,omitempty"` // where a zone dataset is mounted now
+	Canmount         string            `json:"canmount"`
+	Zoned            string            `json:"zoned"`
+	Origin           string            `json:"origin,omitempty"` // a clone's origin snapshot
+	CreateTXG        uint64            `json:"createtxg"`
+	Properties       map[string]string `json:"properties,omitempty"` // user properties
+	Snapshots        []SnapshotState   `json:"snapshots"`
+}
+
+// SnapshotState is one snapshot of a dataset.
+type SnapshotState struct {
+	Name      string   `json:"name"` // the part after the @
+	Created   int64    `json:"created"`
+	CreateTXG uint64   `json:"createtxg"`
+	Clones    []string `json:"clones"`
+}
+
+// Overlay is one of a sparse zone's overlay datasets.
+type Overlay struct {
+	Dataset string `json:"dataset"`
+	Dir     string `json:"dir"`     // where it belongs: ZONEROOT/lib/svc, ZONEROOT/usr/lib/fm
+	Mounted bool   `json:"mounted"` // mounted there
+}
+
+// Dataset returns the named dataset, nil if there is none.
+func (s *State) Dataset(name string) *DatasetState {
+	for i := range s.Datasets {
+		if s.Datasets[i].Name == name {
+			return &s.Datasets[i]
+		}
+	}
+	return nil
 }
 
 // GZState is the global zone.
@@ -46,6 +89,11 @@ type ZoneState struct {
 	Mounted    bool        `json:"mounted"`   // the zone BE is mounted on ZONEROOT
 	Troubles   []Trouble   `json:"troubles"`
 	Faults     []string    `json:"faults"`
+	Brand      string      `json:"brand"`
+	Partial    bool        `json:"partial"`               // the image has the sparse zone's partial-image properties
+	Overlays   []Overlay   `json:"overlays,omitempty"`    // sparse and pkgsrc
+	BackupTwin string      `json:"backup_twin,omitempty"` // backup-twin: the received copy in the backup pool
+	Delegated  string      `json:"delegated,omitempty"`   // delegated: the dataset under the zonepath
 }
 
 // Package is an installed package.
@@ -89,7 +137,18 @@ func (w *world) public() *State {
 	}
 	for _, z := range w.Zones {
 		zs := ZoneState{Name: z.Name, State: z.State, Zonepath: z.Zonepath, Dataset: z.Dataset, Autoboot: z.Autoboot,
-			Publishers: []Publisher{}, Packages: []Package{}, Snapshots: []string{}, Troubles: []Trouble{}, Faults: nonNil(z.Faults)}
+			Publishers: []Publisher{}, Packages: []Package{}, Snapshots: []string{}, Troubles: []Trouble{}, Faults: nonNil(z.Faults),
+			Brand: z.Brand}
+		for _, d := range w.overlaysOf(z) {
+			dir := filepath.Join(z.root(), overlayDir(d))
+			zs.Overlays = append(zs.Overlays, Overlay{Dataset: d.Name, Dir: dir, Mounted: d.Mounted == dir})
+		}
+		if z.hasFault(FaultBackupTwin) && w.dataset("backup/zones/"+z.Name) != nil {
+			zs.BackupTwin = "backup/zones/" + z.Name
+		}
+		if z.hasFault(FaultDelegated) && w.dataset(z.Dataset+"/data") != nil {
+			zs.Delegated = z.Dataset + "/data"
+		}
 		img := z.Image
 		if d := w.zbe(z); d != nil {
 			zs.ZBE, zs.Mounted, img = d.Name, d.Mounted == z.root(), d.Image
@@ -104,6 +163,7 @@ func (w *world) public() *State {
 			}
 		}
 		if img != nil {
+			zs.Partial = img.Partial
 			zs.Entire = img.entire()
 			for _, pb := range img.Publishers {
 				zs.Publishers = append(zs.Publishers, pb.public())
@@ -120,7 +180,27 @@ func (w *world) public() *State {
 		}
 		s.Zones = append(s.Zones, zs)
 	}
+	s.Datasets = []DatasetState{}
+	for _, d := range w.Datasets {
+		s.Datasets = append(s.Datasets, w.datasetState(d))
+	}
 	return s
+}
+
+func (w *world) datasetState(d *dataset) DatasetState {
+	mp, src := w.effectiveMountpoint(d)
+	can, _ := w.zprop(zrow{d: d}, "canmount", true)
+	zoned, _ := w.zprop(zrow{d: d}, "zoned", true)
+	ds := DatasetState{Name: d.Name, Mountpoint: mp, MountpointSource: src, Mounted: w.isMounted(d), MountedAt: d.Mounted,
+		Canmount: can, Zoned: zoned, Origin: d.Origin, CreateTXG: d.TXG, Properties: maps.Clone(d.Props), Snapshots: []SnapshotState{}}
+	for _, sn := range d.Snaps {
+		st := SnapshotState{Name: sn.Name, Created: sn.Created, CreateTXG: sn.TXG, Clones: []string{}}
+		for _, c := range w.clonesOf(d, sn) {
+			st.Clones = append(st.Clones, c.Name)
+		}
+		ds.Snapshots = append(ds.Snapshots, st)
+	}
+	return ds
 }
 
 // Zone returns the named zone, nil if there is none.

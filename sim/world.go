@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,6 +46,7 @@ type world struct {
 	Dir      string            `json:"dir"`     // absolute world folder the zonepaths live under
 	NextID   int               `json:"next_id"` // next kernel zone id
 	Clock    int64             `json:"clock"`   // creation time base (unix seconds) for datasets and snapshots
+	TXG      uint64            `json:"txg"`     // the pool's last transaction group: createtxg of new datasets and snapshots
 	Pool     pool              `json:"pool"`
 	BEs      []be              `json:"bes"`
 	GZ       *image            `json:"gz"`
@@ -72,7 +74,8 @@ type be struct {
 type zone struct {
 	Name     string          `json:"name"`
 	State    string          `json:"state"`
-	ID       int             `json:"id,omitempty"` // kernel zone id while running
+	ID       int             `json:"id,omitempty"`       // kernel zone id while running
+	DebugID  int             `json:"debug_id,omitempty"` // illumos zone debug id, fixed at configuration
 	UUID     string          `json:"uuid"`
 	Brand    string          `json:"brand"`
 	IPType   string          `json:"ip_type"`
@@ -101,6 +104,11 @@ type image struct {
 	Packages   []pkgInst    `json:"packages"`
 	Stale      bool         `json:"stale,omitempty"`  // needs an image-update before any solve
 	Broken     bool         `json:"broken,omitempty"` // solver never succeeds until re-created
+	// Partial is a sparse zone's image (variant.opensolaris.imagetype=
+	// partial, exclude-patterns); KeyFiles must all exist below the
+	// image root or pkg refuses it (reference 10.2).
+	Partial  bool     `json:"partial,omitempty"`
+	KeyFiles []string `json:"key_files,omitempty"`
 }
 
 type publisher struct {
@@ -112,6 +120,8 @@ type publisher struct {
 	SSLKey  string   `json:"ssl_key,omitempty"`
 	SSLCert string   `json:"ssl_cert,omitempty"`
 	Proxy   string   `json:"proxy,omitempty"`
+	// Props are the publisher's properties (set-publisher --set-property).
+	Props map[string]string `json:"props,omitempty"`
 }
 
 // pkgInst is one installed package.
@@ -135,12 +145,36 @@ type dataset struct {
 	Image      *image            `json:"image,omitempty"`   // the package image in a zone BE
 	Snaps      []*snap           `json:"snaps,omitempty"`
 	Zone       string            `json:"zone,omitempty"`
+	TXG        uint64            `json:"txg,omitempty"`    // createtxg
+	Origin     string            `json:"origin,omitempty"` // a clone's origin snapshot
+	// Received is a dataset received with zfs recv -u: not mounted
+	// whatever its mountpoint says (a backup twin, reference 10.5).
+	Received bool `json:"received,omitempty"`
 }
 
 type snap struct {
 	Name    string `json:"name"`
 	Created int64  `json:"created"`
 	Image   *image `json:"image,omitempty"`
+	TXG     uint64 `json:"txg,omitempty"` // createtxg
+}
+
+// nextTXG hands out the next transaction group, so createtxg orders
+// datasets and snapshots as they were made.
+func (w *world) nextTXG() uint64 {
+	w.TXG++
+	return w.TXG
+}
+
+// clonesOf are the datasets cloned from a snapshot, in list order.
+func (w *world) clonesOf(d *dataset, s *snap) []*dataset {
+	var out []*dataset
+	for _, x := range w.Datasets {
+		if x.Origin == d.Name+"@"+s.Name {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // repo is what one origin URL serves.
@@ -458,5 +492,6 @@ func (p *publisher) clone() *publisher {
 	c := *p
 	c.Origins = slices.Clone(p.Origins)
 	c.Mirrors = slices.Clone(p.Mirrors)
+	c.Props = maps.Clone(p.Props)
 	return &c
 }

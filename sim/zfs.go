@@ -24,6 +24,12 @@ where 'command' is one of the following:
 
 	get [-rHp] [-d max] [-o "all" | field[,...]] [-t type[,...]] [-s source[,...]]
 	    <"all" | property[,...]> [filesystem|volume|snapshot] ...
+	set <property=value> ... <filesystem|volume|snapshot> ...
+	inherit [-rS] <property> <filesystem|volume|snapshot> ...
+
+	mount
+	mount [-vO] [-o opts] <-a | filesystem>
+	unmount [-f] <-a | filesystem|mountpoint>
 
 Each dataset is of the form: pool/[dataset/]*dataset[@name]
 `
@@ -59,6 +65,14 @@ func (c *call) zfs() int {
 		return c.zfsRollback(args)
 	case "destroy":
 		return c.zfsDestroy(args)
+	case "set":
+		return c.zfsSet(args)
+	case "inherit":
+		return c.zfsInherit(args)
+	case "mount":
+		return c.zfsMount(args)
+	case "unmount", "umount":
+		return c.zfsUnmount(args)
 	}
 	fmt.Fprintf(c.errw, "unrecognized command '%s'\n", sub)
 	return c.zfsUsage(nil)
@@ -107,6 +121,9 @@ func (w *world) isMounted(d *dataset) bool {
 	if d.Data {
 		return d.Mounted != ""
 	}
+	if d.Received {
+		return false
+	}
 	mp, _ := w.effectiveMountpoint(d)
 	switch {
 	case mp == "legacy" || mp == "none":
@@ -120,6 +137,10 @@ func (w *world) isMounted(d *dataset) bool {
 func (w *world) mountDataset(d *dataset, dir string) error {
 	if d.Mounted != "" {
 		return fmt.Errorf("%s is already mounted", d.Name)
+	}
+	if !strings.HasPrefix(dir, w.Dir+"/") {
+		// The simulated host's files live in the world folder only.
+		return fmt.Errorf("%s: zonesim mounts only below its world %s", dir, w.Dir)
 	}
 	if other := w.mountedAt(dir); other != nil {
 		return fmt.Errorf("%s: Device busy", dir)
@@ -136,6 +157,13 @@ func (w *world) mountDataset(d *dataset, dir string) error {
 func (w *world) unmountDataset(d *dataset) error {
 	if d.Mounted == "" {
 		return nil
+	}
+	// What is mounted below goes first, as zoneadmd and the brand
+	// scripts unmount it (umount(1M) itself refuses: busy).
+	for _, x := range w.mountsBelow(d.Mounted) {
+		if err := w.unmountDataset(x); err != nil {
+			return err
+		}
 	}
 	from := d.Mounted
 	d.Mounted = ""
@@ -168,6 +196,10 @@ func (w *world) setMountpoint(d *dataset, mp string) error {
 var zfsNative = []string{"type", "creation", "used", "available", "referenced", "compressratio", "mounted",
 	"quota", "reservation", "mountpoint", "compression", "readonly", "zoned", "canmount", "origin"}
 
+// zfsListable are the native properties zfs list -o and zfs get take by
+// name but that get all does not print here (it did not before).
+var zfsListable = []string{"createtxg", "clones"}
+
 func canonicalProp(p string) string {
 	switch p {
 	case "avail":
@@ -182,7 +214,7 @@ func canonicalProp(p string) string {
 
 func validProp(p string, forList bool) bool {
 	p = canonicalProp(p)
-	return slices.Contains(zfsNative, p) || strings.Contains(p, ":") || (forList && p == "name")
+	return slices.Contains(zfsNative, p) || slices.Contains(zfsListable, p) || strings.Contains(p, ":") || (forList && p == "name")
 }
 
 // zprop is one property of a row: value (exact numbers when parsable) and
@@ -275,7 +307,27 @@ func (w *world) zprop(r zrow, prop string, parsable bool) (string, string) {
 		}
 		return "on", "default"
 	case "origin":
+		if r.s == nil && d.Origin != "" {
+			return d.Origin, "-"
+		}
 		return "-", "-"
+	case "createtxg":
+		if r.s != nil {
+			return strconv.FormatUint(r.s.TXG, 10), "-"
+		}
+		return strconv.FormatUint(d.TXG, 10), "-"
+	case "clones":
+		if r.s == nil {
+			return "-", "-"
+		}
+		var names []string
+		for _, c := range w.clonesOf(d, r.s) {
+			names = append(names, c.Name)
+		}
+		if len(names) == 0 {
+			return "-", "-"
+		}
+		return strings.Join(names, ","), "-"
 	}
 	return "-", "-"
 }
@@ -586,7 +638,10 @@ func (c *call) zfsGet(args []string) int {
 	if s := val(opts, "-s"); s != "" {
 		sources = strings.Split(s, ",")
 	}
-	sel := zsel{recursive: has(opts, "-r", "-d"), depth: -1, fs: true, snaps: true}
+	// get's types default to all, but a filesystem named without -r or
+	// -d is that filesystem alone, not its snapshots.
+	sel := zsel{recursive: has(opts, "-r", "-d"), depth: -1, fs: true}
+	sel.snaps = sel.recursive
 	if d := val(opts, "-d"); d != "" {
 		n, err := strconv.Atoi(d)
 		if err != nil || n < 0 {
@@ -733,19 +788,20 @@ func (c *call) zfsSnapshot(args []string) int {
 		if !ok {
 			return c.fail(1, "%s", msg)
 		}
-		now := time.Now().Unix()
-		for i, d := range set {
+		// One txg for the whole call: a recursive snapshot is atomic.
+		byName := map[string][]*dataset{}
+		var names []string
+		for _, d := range set {
 			sn := snapNameFor(operands, d.Name, recursive)
-			s := &snap{Name: sn, Created: now, Image: d.Image.clone()}
-			if d.Data {
-				if err := takeSnapshot(w.dataPath(d), sn); err != nil {
-					for _, undo := range set[:i] {
-						undo.Snaps = slices.DeleteFunc(undo.Snaps, func(x *snap) bool { return x.Name == sn })
-					}
-					return c.fail(1, "cannot create snapshot '%s@%s': %v", d.Name, sn, err)
-				}
+			if byName[sn] == nil {
+				names = append(names, sn)
 			}
-			d.Snaps = append(d.Snaps, s)
+			byName[sn] = append(byName[sn], d)
+		}
+		for _, sn := range names {
+			if err := w.snapshotSet(byName[sn], sn); err != nil {
+				return c.fail(1, "%v", err)
+			}
 		}
 		return 0
 	})
@@ -787,6 +843,16 @@ func (c *call) zfsRollback(args []string) int {
 			return nil, nil, fmt.Sprintf("cannot open '%s': dataset does not exist", full)
 		}
 		i := slices.Index(d.Snaps, s)
+		if newer := d.Snaps[i+1:]; len(newer) > 0 && destroyNewer && !has(opts, "-R") {
+			if deps := w.dependents(d, newer); len(deps) > 0 {
+				var b strings.Builder
+				fmt.Fprintf(&b, "cannot rollback to '%s': clones of previous snapshots exist\nuse '-R' to force deletion of the following clones and dependents:", full)
+				for _, x := range deps {
+					fmt.Fprintf(&b, "\n%s", x.Name)
+				}
+				return nil, nil, b.String()
+			}
+		}
 		if newer := d.Snaps[i+1:]; len(newer) > 0 && !destroyNewer {
 			var b strings.Builder
 			if w.Profile == ProfileS11E {
@@ -824,12 +890,16 @@ func (c *call) zfsRollback(args []string) int {
 			return c.fail(1, "%s", msg)
 		}
 		i := slices.Index(d.Snaps, s)
+		// -R: the clones of the newer snapshots go first.
+		for _, x := range w.dependents(d, d.Snaps[i+1:]) {
+			w.destroyDataset(x)
+		}
 		if d.Data {
 			data := w.dataPath(d)
 			for _, x := range d.Snaps[i+1:] {
 				removeAll(snapshotDir(data, x.Name))
 			}
-			if err := restoreSnapshot(data, s.Name); err != nil {
+			if err := w.withNestedUnmounted(d, func() error { return restoreSnapshot(data, s.Name) }); err != nil {
 				return c.fail(1, "cannot rollback '%s': %v", d.Name, err)
 			}
 		}
@@ -869,8 +939,18 @@ func (c *call) zfsDestroy(args []string) int {
 					out = append(out, target{x, s})
 				}
 			}
+			for _, t := range out {
+				if clones := w.clonesOf(t.d, t.s); len(clones) > 0 && !has(opts, "-R") {
+					var b strings.Builder
+					fmt.Fprintf(&b, "cannot destroy '%s@%s': snapshot has dependent clones\nuse '-R' to destroy the following datasets:", t.d.Name, t.s.Name)
+					for _, x := range w.dependents(t.d, []*snap{t.s}) {
+						fmt.Fprintf(&b, "\n%s", x.Name)
+					}
+					return nil, b.String()
+				}
+			}
 			if len(out) == 0 {
-				if w.Profile == ProfileOI {
+				if illumos(w.Profile) {
 					return nil, "could not find any snapshots to destroy; check snapshot names."
 				}
 				return nil, fmt.Sprintf("cannot open '%s': dataset does not exist", full)
@@ -914,14 +994,13 @@ func (c *call) zfsDestroy(args []string) int {
 				if t.d.Data {
 					removeAll(snapshotDir(w.dataPath(t.d), t.s.Name))
 				}
+				for _, x := range w.dependents(t.d, []*snap{t.s}) {
+					w.destroyDataset(x)
+				}
 				t.d.Snaps = slices.DeleteFunc(t.d.Snaps, func(x *snap) bool { return x == t.s })
 				continue
 			}
-			w.unmountDataset(t.d)
-			if t.d.Data {
-				removeAll(w.dataPath(t.d))
-			}
-			w.Datasets = slices.DeleteFunc(w.Datasets, func(x *dataset) bool { return x == t.d })
+			w.destroyDataset(t.d)
 		}
 		return 0
 	})

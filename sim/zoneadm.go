@@ -126,8 +126,8 @@ func (c *call) zoneadmList(zname string, args []string) int {
 	}
 	c.wait(c.dur(durReadOnly, ""))
 	return c.end(false, func(w *world) int {
-		type row struct{ id, name, state, path, uuid, brand, ip string }
-		gz := row{"0", "global", "running", "/", "", "ipkg", "shared"}
+		type row struct{ id, name, state, path, uuid, brand, ip, did string }
+		gz := row{"0", "global", "running", "/", "", "ipkg", "shared", "0"}
 		var rows []row
 		if zname == "" || zname == "global" {
 			rows = append(rows, gz)
@@ -168,12 +168,17 @@ func (c *call) zoneadmList(zname string, args []string) int {
 			if z.State == "running" {
 				id = fmt.Sprint(z.ID)
 			}
-			rows = append(rows, row{id, z.Name, z.State, z.Zonepath, z.UUID, z.Brand, shortIP(z.IPType)})
+			rows = append(rows, row{id, z.Name, z.State, z.Zonepath, z.UUID, z.Brand, shortIP(z.IPType), fmt.Sprint(z.DebugID)})
 		}
 		switch {
 		case parsable:
 			for _, r := range rows {
-				fmt.Fprintf(c.out, "%s:%s:%s:%s:%s:%s:%s\n", r.id, r.name, r.state, strings.ReplaceAll(r.path, ":", `\:`), r.uuid, r.brand, r.ip)
+				line := fmt.Sprintf("%s:%s:%s:%s:%s:%s:%s", r.id, r.name, r.state, strings.ReplaceAll(r.path, ":", `\:`), r.uuid, r.brand, r.ip)
+				if w.Profile == ProfileOmniOS {
+					// Current illumos adds the zone's debug id (reference 2.2).
+					line += ":" + r.did
+				}
+				fmt.Fprintln(c.out, line)
 			}
 		case verbose:
 			fmt.Fprintf(c.out, "%*s %-16s %-10s %-30s %-8s %-6s\n", 4, "ID", "NAME", "STATUS", "PATH", "BRAND", "IP")
@@ -326,6 +331,12 @@ func (w *world) boot(z *zone) error {
 			return err
 		}
 	}
+	if sparseBrand(z.Brand) {
+		// The zone's vfstab mounts the overlays (the sparse mount_overlays).
+		if err := w.mountOverlays(z, false); err != nil {
+			return err
+		}
+	}
 	z.State, z.ID, z.BootedAt = "running", w.NextID, time.Now().UnixNano()
 	w.NextID++
 	return nil
@@ -378,6 +389,14 @@ func (c *call) zoneDetach(zname string, args []string) int {
 		if z.State != "installed" {
 			return c.zoneErr(zname, "must be installed before detach.")
 		}
+		if !ipsBrand(z.Brand) {
+			// An empty detach hook: zoneadm only saves the manifest.
+			if err := writeDetachManifest(z); err != nil {
+				return c.zoneErr(zname, "%v", err)
+			}
+			z.State = "configured"
+			return 0
+		}
 		if z.Dataset == "" {
 			fmt.Fprintln(c.out, msgNotDataset)
 			return 1
@@ -390,8 +409,12 @@ func (c *call) zoneDetach(zname string, args []string) int {
 		// zfs set zoned=off, canmount=on, mountpoint=ZONEPATH/root: the
 		// last one mounts the zbe there.
 		d.Zoned, d.Canmount = "off", "on"
-		if err := w.setMountpoint(d, z.root()); err != nil {
-			if w.Profile == ProfileOI {
+		err := w.setMountpoint(d, z.root())
+		if err == nil {
+			err = w.detachOverlays(z)
+		}
+		if err != nil {
+			if illumos(w.Profile) {
 				fmt.Fprintf(c.errw, "ERROR: Failed to configure dataset %s: could not set mountpoint=%s.\n", d.Name, z.root())
 			} else {
 				fmt.Fprintln(c.errw, "ERROR: Error: error mounting zone root dataset.")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -338,6 +339,23 @@ func TestCrashInEveryKindOfCall(t *testing.T) {
 		"uninstall -v", "image-create", "install -v --accept system/library", "pkg -R / set-publisher",
 		"zoneadm -z k7 boot", "zfs rollback", "zlogin k1",
 	}
+	crashAtEachPoint(t, scenario, allowed, []string{"k1", "k4", "k5", "k6", "k7"}, points)
+}
+
+// crashAtEachPoint runs the scenario's night again and again, killing the
+// daemon once as each kind of call named by points starts and once right
+// after it completed (a point is a substring of the command line), and
+// checks after every night that each zone ended as zonesim expects, that
+// nothing was done twice, that the global publishers are as they began
+// and that the database is sound. The zones of allowed are queued first
+// with both destructive rungs allowed, then plain.
+func crashAtEachPoint(t *testing.T, scenario string, allowed map[string][]string, plain []string, points []string) {
+	t.Helper()
+	var first []string
+	for z := range allowed {
+		first = append(first, z)
+	}
+	slices.Sort(first)
 	var todo [][2]string
 	for _, p := range points {
 		todo = append(todo, [2]string{p, "start"}, [2]string{p, "end"})
@@ -352,8 +370,10 @@ func TestCrashInEveryKindOfCall(t *testing.T) {
 		if err := sim.SetCrashMatch(w.dir, todo[0][0], todo[0][1]); err != nil {
 			t.Fatal(err)
 		}
-		d.mustAdm("enqueue", "--allow", "remove-conflicts,recreate-image", "k2", "k3")
-		d.mustAdm("enqueue", "k1", "k4", "k5", "k6", "k7")
+		if len(first) > 0 {
+			d.mustAdm(append([]string{"enqueue", "--allow", "remove-conflicts,recreate-image"}, first...)...)
+		}
+		d.mustAdm(append([]string{"enqueue"}, plain...)...)
 		kills := 0
 		for len(todo) > 0 {
 			p := todo[0]
@@ -431,4 +451,23 @@ func TestRebootBetweenHaltAndDetach(t *testing.T) {
 		t.Errorf("%d halts of b1, want 2 (before the snapshot, and again after the reboot)", halts)
 	}
 	checkNothingTwice(t, w)
+}
+
+// TestCrashOmniOSSparse is the same on an OmniOS host with sparse zones:
+// kills while the overlays are mounted again, during the attach of a
+// sparse zone, and during a rollback that destroys auto-snapshots (-r).
+func TestCrashOmniOSSparse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash suite: not in -short")
+	}
+	const scenario = `{"profile": "omnios", "seed": 4, "zones": [
+		{"name": "s1", "state": "running", "brand": "sparse", "troubles": ["zone-publishers"],
+		 "odd_publisher": {"name": "contrib", "origins": ["http://pkg.example.org/contrib/"], "enabled": true, "sticky": true}},
+		{"name": "s2", "state": "running", "brand": "sparse", "troubles": ["broken-image"], "faults": ["auto-snapshots"]},
+		{"name": "s3", "state": "installed", "brand": "pkgsrc", "troubles": ["stale-image"]},
+		{"name": "s4", "state": "running", "brand": "lipkg", "troubles": ["gz-publishers"]}]}`
+	allowed := map[string][]string{"s2": {RungRemoveConflicts, RungRecreateImage}}
+	points := []string{"attach -u", "mount -O", "zfs set mountpoint=", "unset-publisher contrib", "image-update",
+		"pkg -R / unset-publisher", "pkg -R / set-publisher", "zfs rollback -r"}
+	crashAtEachPoint(t, scenario, allowed, []string{"s1", "s3", "s4"}, points)
 }

@@ -388,5 +388,5 @@ func (e *Engine) queueStateLocked() persist.QueueState {
 
 // unfixable reports whether a cause is one no rung can fix.
 func unfixable(cause string) bool {
-	return cause == "no-space" || cause == "zone-gone" || strings.HasPrefix(cause, "transport ")
+	return cause == "no-space" || cause == "zone-gone" || cause == "host" || strings.HasPrefix(cause, "transport ")
 }

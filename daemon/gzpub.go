@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -25,6 +27,37 @@ type globalPublishers struct {
 	change sync.RWMutex
 	// mu serialises strip/release and the record.
 	mu sync.Mutex
+
+	// copies caches whether this host's attach -u copies the global
+	// publishers into the zone (a host-wide fact that never changes);
+	// copiesKnown says it was read.
+	copiesMu    sync.Mutex
+	copies      bool
+	copiesKnown bool
+}
+
+// errEnabledUnknown: `pkg publisher NAME` said under neither label whether
+// a global publisher is enabled, so its record could not be restored
+// exactly (a disabled one would come back enabled): zoneup does not strip.
+var errEnabledUnknown = errors.New("pkg publisher does not say whether the publisher is enabled (no Enabled: or Publisher enabled: line)")
+
+// copiesPublishers reports whether attach -u on this host copies every
+// global publisher into the zone (`pkg copy-publishers-from /`, OI and
+// OmniOS, reference 10.3), told by the global zone's publisher listing:
+// the 8-column tsv of the OI/S11 clients, not the 7-column one of the
+// OpenSolaris and Solaris 11 Express clients, whose brand re-creates the
+// publishers by hand.
+func (g *globalPublishers) copiesPublishers(ctx context.Context, t host.Tools) (bool, error) {
+	g.copiesMu.Lock()
+	defer g.copiesMu.Unlock()
+	if !g.copiesKnown {
+		rows, err := t.Publishers(ctx, "/")
+		if err != nil {
+			return false, err // asked again next time
+		}
+		g.copies, g.copiesKnown = len(rows) > 0 && rows[0].Columns >= 8, true
+	}
+	return g.copies, nil
 }
 
 // attaching takes the read side for one attach -u.
@@ -85,6 +118,11 @@ func (g *globalPublishers) strip(ctx context.Context, t host.Tools, job string, 
 		}
 		if len(pubs) == 0 {
 			return false, fmt.Errorf("the global zone has no publisher")
+		}
+		for _, p := range pubs {
+			if p.EnabledUnknown {
+				return false, fmt.Errorf("global publisher %s: %w", p.Name, errEnabledUnknown)
+			}
 		}
 		rec = &persist.GlobalRecord{Original: pubs}
 	}
@@ -260,14 +298,15 @@ func publisherNames(pubs []host.Publisher) []string {
 func restoreArgs(p host.Publisher) host.SetPublisherArgs {
 	enabled, sticky := p.Enabled, p.Sticky
 	a := host.SetPublisherArgs{
-		Name:       p.Name,
-		AddOrigins: p.Origins,
-		AddMirrors: p.Mirrors,
-		Enable:     &enabled,
-		Sticky:     &sticky,
-		SSLKey:     p.SSLKey,
-		SSLCert:    p.SSLCert,
-		NoRefresh:  true,
+		Name:          p.Name,
+		AddOrigins:    p.Origins,
+		AddMirrors:    p.Mirrors,
+		Enable:        &enabled,
+		Sticky:        &sticky,
+		SSLKey:        p.SSLKey,
+		SSLCert:       p.SSLCert,
+		NoRefresh:     true,
+		SetProperties: p.Properties,
 	}
 	if len(p.Proxies) > 0 {
 		a.Proxy = p.Proxies[0]
@@ -275,8 +314,8 @@ func restoreArgs(p host.Publisher) host.SetPublisherArgs {
 	return a
 }
 
-// samePublishers compares names, order, origins, mirrors, enabled, sticky
-// and SSL files.
+// samePublishers compares names, order, origins and mirrors (in order),
+// enabled, sticky, SSL files and properties.
 func samePublishers(a, b []host.Publisher) bool {
 	if len(a) != len(b) {
 		return false
@@ -284,7 +323,8 @@ func samePublishers(a, b []host.Publisher) bool {
 	for i := range a {
 		x, y := a[i], b[i]
 		if x.Name != y.Name || x.Enabled != y.Enabled || x.Sticky != y.Sticky || x.SSLKey != y.SSLKey ||
-			x.SSLCert != y.SSLCert || !slices.Equal(x.Origins, y.Origins) || !slices.Equal(x.Mirrors, y.Mirrors) {
+			x.SSLCert != y.SSLCert || !slices.Equal(x.Origins, y.Origins) || !slices.Equal(x.Mirrors, y.Mirrors) ||
+			!maps.Equal(x.Properties, y.Properties) {
 			return false
 		}
 	}

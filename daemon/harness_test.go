@@ -113,10 +113,13 @@ type simPublisher struct {
 	Mirrors []string `json:"mirrors"`
 	Enabled bool     `json:"enabled"`
 	Sticky  bool     `json:"sticky"`
+	// Properties (omnios): compared too when publishers are printed.
+	Properties map[string]string `json:"properties,omitempty"`
 }
 
 type simZone struct {
 	Name       string         `json:"name"`
+	Brand      string         `json:"brand"`
 	State      string         `json:"state"`
 	Zonepath   string         `json:"zonepath"`
 	Dataset    string         `json:"dataset"`

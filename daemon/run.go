@@ -43,6 +43,9 @@ type run struct {
 	// rootMounted: the zone BE was seen mounted on the zone root since the
 	// last attach -u (which may unmount it).
 	rootMounted bool
+	// overlaysMounted: a sparse zone's overlays were seen mounted or
+	// mounted since the last attach -u.
+	overlaysMounted bool
 	// noSnapshot: preflight, in this process, found no snapshot of the
 	// job's name (so the snapshot stage need not look again).
 	noSnapshot bool

@@ -1,14 +1,33 @@
 package daemon
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // rungGlobalPublishers (rung 2) strips the global zone to its first-ranked
 // publisher: on Solaris 11 Express attach -u resolves against the global
 // zone's publishers, disabled ones included. The original list is recorded
 // before the first change and restored as soon as no job needs the strip.
+//
+// On hosts whose attach -u copies the global publishers into the zone (OI,
+// OmniOS: reference 10.3) the strip helps only when the failure was on a
+// global publisher other than the first-ranked one; a typical OmniOS host
+// has omnios and extra.omnios, and stripping it for every failing zone
+// would change the host for nothing. Where pkg does not say whether a
+// publisher is enabled, zoneup does not strip: it could not restore the
+// list exactly.
 func (r *run) rungGlobalPublishers(ctx context.Context) (bool, error) {
+	copies, err := r.e.gz.copiesPublishers(ctx, r.t)
+	if err != nil {
+		return false, err
+	}
+	if copies && r.job.FailPublisher == "" {
+		return false, r.skip("remediate", RungGlobalPublishers,
+			"attach -u copies the global publishers into the zone here, and the attach log names no origin of a global publisher other than the first-ranked one")
+	}
 	applied := false
-	err := r.step(RungGlobalPublishers, func() error {
+	err = r.step(RungGlobalPublishers, func() error {
 		if !r.job.GZHolder {
 			r.job.GZHolder = true
 			if err := r.save(); err != nil {
@@ -19,6 +38,13 @@ func (r *run) rungGlobalPublishers(ctx context.Context) (bool, error) {
 		applied, err = r.e.gz.strip(ctx, r.t, r.job.ID, r.note)
 		return err
 	})
+	if errors.Is(err, errEnabledUnknown) {
+		r.releaseGlobal(ctx)
+		s := &r.job.History[len(r.job.History)-1]
+		s.Outcome, s.Error = "skipped", "not stripped: "+oneLine(err.Error())
+		r.note("event", "remediate global-publishers skipped: "+s.Error)
+		return false, r.save()
+	}
 	if err == nil && !applied {
 		// Only one publisher: nothing to strip, nothing to hold.
 		r.releaseGlobal(ctx)

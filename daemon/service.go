@@ -190,6 +190,7 @@ func (e *Engine) Retry(zone string) error {
 	j.Withheld, j.RungIndex, j.Pending, j.Done, j.PendingPackages = false, 0, "", nil, nil
 	j.RestoredFiles, j.Warnings, j.CancelRequested, j.BlockPending = nil, nil, false, false
 	j.Started, j.Ended, j.Ladder = time.Time{}, time.Time{}, nil
+	j.FailClass, j.FailPublisher = "", ""
 	if err := e.fireLocked(j, fsm.EvRetry); err != nil {
 		return err
 	}

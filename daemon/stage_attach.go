@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"zoneup/fsm"
@@ -64,7 +65,7 @@ func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 		defer unlock()
 		var err error
 		res, err = r.t.AttachUpdate(ctx, r.job.Zone)
-		r.rootMounted = false
+		r.rootMounted, r.overlaysMounted = false, false
 		switch {
 		case err == nil:
 			r.left(host.StateInstalled, nil)
@@ -129,9 +130,20 @@ func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResu
 	if errors.Is(err, host.ErrNoSuchZone) {
 		return r.attachRollback("zone-gone", why)
 	}
+	r.job.FailClass = string(f.Kind)
+	if r.job.FailClass == "" {
+		r.job.FailClass = string(host.FailOther) // killed: nothing said why
+	}
+	r.job.FailPublisher = ""
+	if f.Kind == host.FailTransport {
+		r.job.FailPublisher = r.namedGlobalPublisher(ctx, res)
+	}
 	switch f.Kind {
 	case host.FailNoSpace:
 		return r.attachRollback("no-space", why)
+	case host.FailHost:
+		// zoneadm's or the brand's own checks: nothing a rung changes.
+		return r.attachRollback("host", fmt.Errorf("%w (zoneadm's or the brand's own check, no rung can fix it)", why))
 	case host.FailTransport:
 		if first, ok := r.e.gz.firstPublisher(ctx, r.t); ok && failsOn(f, first) {
 			// The cause names the publisher, not the file that failed, so
@@ -150,6 +162,29 @@ func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResu
 	}
 	r.job.RungIndex++
 	return fsm.EvRemediate, nil
+}
+
+// namedGlobalPublisher is the global publisher other than the first-ranked
+// one (as recorded) that the failed attach -u named: one of its origins or
+// mirrors appears in the attach log or output, or a catalog refresh
+// failure names it. "" when none.
+func (r *run) namedGlobalPublisher(ctx context.Context, res host.AttachResult) string {
+	pubs, err := r.e.gz.original(ctx, r.t)
+	if err != nil || len(pubs) < 2 {
+		return ""
+	}
+	text := res.Log + "\n" + res.Stdout
+	for _, p := range pubs[1:] {
+		if res.Failure.Publisher == p.Name {
+			return p.Name
+		}
+		for _, u := range append(slices.Clone(p.Origins), p.Mirrors...) {
+			if u = strings.TrimSuffix(u, "/"); u != "" && strings.Contains(text, u) {
+				return p.Name
+			}
+		}
+	}
+	return ""
 }
 
 func (r *run) attachRollback(cause string, err error) (fsm.Event, error) {

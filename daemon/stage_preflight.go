@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"zoneup/fsm"
@@ -33,6 +34,10 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 	if err := host.ValidZoneName(z.Name); err != nil {
 		return block("", err)
 	}
+	if err := upgradableBrand(z); err != nil {
+		return block("brand", err)
+	}
+	r.job.Brand = z.Brand
 	switch z.State {
 	case host.StateInstalled, host.StateRunning, host.StateConfigured:
 	default:
@@ -43,7 +48,7 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 		return block("", fmt.Errorf("zonepath %s is not a ZFS dataset", z.Zonepath))
 	}
 	if err != nil {
-		return block("", err)
+		return block("", fmt.Errorf("zonepath dataset: %w", err))
 	}
 	zbe, err := r.activeZBE(ctx, z, ds)
 	if err != nil {
@@ -77,6 +82,17 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 		return fsm.EvHalt, nil
 	}
 	return fsm.EvSnapshot, nil
+}
+
+// upgradableBrand refuses a zone whose brand has no package sync on
+// attach (reference 10.1): an empty attach hook marks the zone installed
+// and ignores -u, so an "upgrade" would change nothing.
+func upgradableBrand(z host.Zone) error {
+	if slices.Contains(host.UpgradableBrands, z.Brand) {
+		return nil
+	}
+	return fmt.Errorf("brand %s is not upgraded: zoneup upgrades only %s zones (their attach -u updates the packages; the attach of a %s zone does not)",
+		z.Brand, strings.Join(host.UpgradableBrands, ", "), z.Brand)
 }
 
 // activeZBE finds the zone BE in use. A detached zone normally has it

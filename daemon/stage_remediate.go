@@ -2,10 +2,12 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
 	"zoneup/fsm"
+	"zoneup/host"
 	"zoneup/persist"
 )
 
@@ -38,9 +40,13 @@ func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
 	}
 	for r.job.RungIndex <= len(r.job.Ladder) {
 		rung := r.rungAt(r.job.RungIndex)
-		if slices.Contains(Destructive, rung) && !slices.Contains(r.job.Allow, rung) {
-			r.job.Withheld = true
-			if err := r.skip("remediate", rung, "destructive rung not allowed by policy (enqueue --allow "+rung+")"); err != nil {
+		if why, withheld := r.notForThisZone(rung); why != "" {
+			r.job.Withheld = r.job.Withheld || withheld
+			if !withheld {
+				// Allowed, yet not run: the report says why.
+				r.warn(rung + " not run: " + why)
+			}
+			if err := r.skip("remediate", rung, why); err != nil {
 				return "", err
 			}
 			if err := r.nextRung(); err != nil {
@@ -48,13 +54,24 @@ func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
 			}
 			continue
 		}
-		if err := r.ensureMounted(ctx); err != nil {
+		if err := r.ensureImage(ctx); err != nil {
 			r.setFailure("", fmt.Errorf("zone root: %w", err))
 			return fsm.EvRollback, nil
 		}
 		applied, err := rungs[rung](r, ctx)
 		if errorsIsInterrupted(err) {
 			return "", err
+		}
+		if errors.Is(err, host.ErrKeyFile) {
+			// The image cannot be opened at all: no rung can act on it.
+			r.setFailure("", keyFileHint(err))
+			if n := len(r.job.History); n > 0 && r.job.History[n-1].Ended.IsZero() {
+				if err := r.end("failed", err); err != nil {
+					return "", err
+				}
+			}
+			r.releaseGlobal(ctx)
+			return fsm.EvRollback, nil
 		}
 		if err != nil && !applied {
 			// It failed before it changed anything (a read, a missing
@@ -96,6 +113,35 @@ func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
 		r.setFailure("", fmt.Errorf("not rescued within policy: %s", r.job.Error))
 	}
 	return fsm.EvRollback, nil
+}
+
+// notForThisZone says why a rung must not run on this job's zone ("" when
+// it may), and whether that is policy withholding a destructive rung.
+// recreate-image never runs on a sparse or pkgsrc zone, allowed or not:
+// image-create -f -z drops the partial image's key files and exclusions,
+// and later installs would write /usr and /lib into the zone (reference
+// 10.2). A destructive rung runs only where policy allows it, and only
+// after a package failure: a solver that found no solution is what
+// removing packages or re-creating the image can change; a host check or
+// an unknown failure is not.
+func (r *run) notForThisZone(rung string) (why string, withheld bool) {
+	if !slices.Contains(Destructive, rung) {
+		return "", false
+	}
+	if rung == RungRecreateImage && host.SparseBrand(r.job.Brand) {
+		return fmt.Sprintf("never on a %s zone: image-create -f -z would drop its partial image (key files, /usr and /lib exclusions)", r.job.Brand), false
+	}
+	if !slices.Contains(r.job.Allow, rung) {
+		return "destructive rung not allowed by policy (enqueue --allow " + rung + ")", true
+	}
+	if r.job.FailClass != string(host.FailNoSolution) {
+		class := r.job.FailClass
+		if class == "" {
+			class = "unknown"
+		}
+		return "destructive rungs run only after a package failure (no-solution); the last attach -u failed with " + class, false
+	}
+	return "", false
 }
 
 // failedBeforeActing records a rung that failed before its first change

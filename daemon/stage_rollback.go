@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -64,12 +65,27 @@ func (r *run) undo(ctx context.Context) error {
 			return fmt.Errorf("detach: %w", err)
 		}
 	}
-	// A zone BE mounted the legacy way (mount -F zfs) is unmounted first; one
-	// mounted through its mountpoint property, as detach leaves it, stays:
-	// zfs rollback remounts it, and the detached zone keeps its files in view.
-	if m, mounted, err := r.t.MountedAt(ctx, r.root()); err != nil {
+	if !r.job.SnapshotTaken {
+		return errors.New("no snapshot was taken: nothing to roll back to")
+	}
+	// Everything is looked at before anything changes: a clone stops the
+	// rollback with the zone detached and its datasets untouched.
+	plan, err := r.rollbackPlan(ctx)
+	if err != nil {
 		return err
-	} else if mounted {
+	}
+	// A zone BE mounted the legacy way (mount -F zfs) is unmounted first,
+	// after a sparse zone's overlays; one mounted through its mountpoint
+	// property, as detach leaves it, stays: zfs rollback remounts it, and
+	// the detached zone keeps its files in view.
+	mounts, err := r.t.Mounts(ctx)
+	if err != nil {
+		return err
+	}
+	if err := r.unmountOverlays(ctx, mounts); err != nil {
+		return err
+	}
+	if m, mounted := mountedOn(mounts, r.root()); mounted && m.FSType == "zfs" {
 		mp, err := r.t.GetProperty(ctx, m.Special, "mountpoint")
 		if err != nil {
 			return err
@@ -81,31 +97,113 @@ func (r *run) undo(ctx context.Context) error {
 			}
 		}
 	}
-	if !r.job.SnapshotTaken {
-		return errors.New("no snapshot was taken: nothing to roll back to")
+	for _, ds := range plan.delegated {
+		r.warn(fmt.Sprintf("delegated dataset %s under the zonepath is left as it is (not rolled back; its snapshot %s@zoneup-%s is kept)", ds, ds, r.job.ID))
 	}
-	all, err := r.t.Snapshots(ctx, r.job.Dataset)
+	for _, t := range plan.targets {
+		if len(t.newer) == 0 {
+			r.note("event", "zfs rollback "+t.snap)
+			if err := r.t.Rollback(ctx, t.snap); err != nil {
+				return fmt.Errorf("zfs rollback %s: %w", t.snap, err)
+			}
+			continue
+		}
+		r.note("event", "zfs rollback -r "+t.snap+" (destroys "+strings.Join(t.newer, ", ")+")")
+		if err := r.t.RollbackDestroyingNewer(ctx, t.snap); err != nil {
+			return fmt.Errorf("zfs rollback -r %s: %w", t.snap, err)
+		}
+		r.warn("snapshots newer than the job's destroyed by the rollback: " + strings.Join(t.newer, ", "))
+	}
+	return r.detachedLayout(ctx)
+}
+
+// rollbackTarget is one dataset to roll back: the job's snapshot of it
+// and the snapshots taken after it, which zfs rollback -r destroys.
+type rollbackTarget struct {
+	snap  string
+	newer []string
+}
+
+type rollbackPlan struct {
+	targets   []rollbackTarget // deepest first
+	delegated []string         // datasets under the zonepath left alone
+}
+
+// rollbackPlan looks at every snapshot under the zonepath dataset before
+// anything is rolled back (reference 10.5): the zonepath dataset and its
+// ROOT tree are rolled back to the job's snapshot; a delegated dataset
+// elsewhere under the zonepath holds the zone's data and is left alone.
+// Snapshots newer than the job's (time-slider, znapzend, a global zone
+// beadm create) are destroyed with -r only when none of them has a clone:
+// -R would destroy the clone too (a boot environment, a copy someone
+// uses), so a clone stops the rollback before it changes anything.
+func (r *run) rollbackPlan(ctx context.Context) (rollbackPlan, error) {
+	all, err := r.t.SnapshotInfos(ctx, r.job.Dataset)
+	if err != nil {
+		return rollbackPlan{}, err
+	}
+	name := "zoneup-" + r.job.ID
+	ours := map[string]host.SnapshotInfo{} // dataset -> the job's snapshot of it
+	for _, s := range all {
+		if strings.HasSuffix(s.Name, "@"+name) {
+			ours[s.Dataset()] = s
+		}
+	}
+	if _, ok := ours[r.job.Dataset]; !ok {
+		return rollbackPlan{}, fmt.Errorf("snapshot %s is missing", r.job.Snapshot)
+	}
+	var plan rollbackPlan
+	inTree := func(ds string) bool {
+		return ds == r.job.Dataset || ds == r.job.Dataset+"/ROOT" || strings.HasPrefix(ds, r.job.Dataset+"/ROOT/")
+	}
+	var clones []string
+	for _, ds := range slices.Sorted(maps.Keys(ours)) {
+		if !inTree(ds) {
+			plan.delegated = append(plan.delegated, ds)
+			continue
+		}
+		t := rollbackTarget{snap: ours[ds].Name}
+		for _, s := range all {
+			if s.Dataset() != ds || s.CreateTxg <= ours[ds].CreateTxg {
+				continue
+			}
+			t.newer = append(t.newer, s.Name)
+			for _, c := range s.Clones {
+				clones = append(clones, s.Name+" (cloned to "+c+")")
+			}
+		}
+		plan.targets = append(plan.targets, t)
+	}
+	if len(clones) > 0 {
+		return rollbackPlan{}, fmt.Errorf("not rolled back: snapshots newer than %s have clones, which zfs rollback -r cannot destroy and zoneup never destroys with -R: %s; "+
+			"decide about each clone (zfs promote or zfs destroy), then zfs rollback -r each dataset to @%s", r.job.Snapshot, strings.Join(clones, ", "), name)
+	}
+	// Deepest first: children before their parents.
+	slices.SortStableFunc(plan.targets, func(a, b rollbackTarget) int {
+		return strings.Count(b.snap, "/") - strings.Count(a.snap, "/")
+	})
+	return plan, nil
+}
+
+// detachedLayout leaves the zone BE as the ipkg brand's detach leaves it
+// (reference 3.3 step 3): zoned=off, canmount=on, mountpoint ZONEROOT, so
+// that a manual `zoneadm attach` finds it mounted. zfs properties are not
+// rolled back, and a killed attach (or the legacy unmount above) can leave
+// it legacy and noauto; then attach fails with "Failed to locate any
+// dataset mounted at" (reference 10.5).
+func (r *run) detachedLayout(ctx context.Context) error {
+	want := [][2]string{{"zoned", "off"}, {"canmount", "on"}, {"mountpoint", r.root()}}
+	have, err := r.t.GetProperties(ctx, r.job.ZBE, "zoned", "canmount", "mountpoint")
 	if err != nil {
 		return err
 	}
-	suffix := "@zoneup-" + r.job.ID
-	var snaps []string
-	for _, s := range all {
-		if strings.HasSuffix(s, suffix) {
-			snaps = append(snaps, s)
+	for _, pv := range want {
+		if have[pv[0]] == pv[1] {
+			continue
 		}
-	}
-	if !slices.Contains(snaps, r.job.Snapshot) {
-		return fmt.Errorf("snapshot %s is missing", r.job.Snapshot)
-	}
-	// Deepest first: children before their parents.
-	slices.SortStableFunc(snaps, func(a, b string) int {
-		return strings.Count(b, "/") - strings.Count(a, "/")
-	})
-	for _, s := range snaps {
-		r.note("event", "zfs rollback "+s)
-		if err := r.t.Rollback(ctx, s); err != nil {
-			return fmt.Errorf("zfs rollback %s: %w", s, err)
+		r.note("event", fmt.Sprintf("zfs set %s=%s %s (as detach leaves a zone BE)", pv[0], pv[1], r.job.ZBE))
+		if err := r.t.SetProperty(ctx, r.job.ZBE, pv[0], pv[1]); err != nil {
+			return fmt.Errorf("zfs set %s=%s %s: %w", pv[0], pv[1], r.job.ZBE, err)
 		}
 	}
 	return nil

@@ -92,6 +92,21 @@ func (g *globalPublishers) original(ctx context.Context, t host.Tools) ([]host.P
 	return t.ReadPublishers(ctx, "/")
 }
 
+// originals is the global zone's publishers as they were before zoneup
+// changed them, as far as the one tsv listing tells (names in search
+// order, origins, mirrors): the record if there is one, else the live
+// listing, without the per-publisher reads of original.
+func (g *globalPublishers) originals(ctx context.Context, t host.Tools) ([]host.Publisher, error) {
+	rec, err := g.store.Global()
+	if err != nil {
+		return nil, err
+	}
+	if rec != nil {
+		return rec.Original, nil
+	}
+	return t.PublisherList(ctx, "/")
+}
+
 // firstPublisher is the global zone's first-ranked publisher as recorded.
 func (g *globalPublishers) firstPublisher(ctx context.Context, t host.Tools) (host.Publisher, bool) {
 	pubs, err := g.original(ctx, t)

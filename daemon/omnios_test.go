@@ -285,3 +285,30 @@ func TestFleetOmniOS(t *testing.T) {
 		t.Errorf("global publishers after: %v, before: %v", after.GZ.Publishers, before.GZ.Publishers)
 	}
 }
+
+// A client whose `pkg publisher NAME` says under neither label whether a
+// publisher is enabled: the global zone is not stripped (the tsv's word
+// cannot be trusted, reference 6.4a), the rung is skipped with the reason,
+// and the global zone is left exactly as it was.
+func TestOmniOSNoEnabledLineNoStrip(t *testing.T) {
+	w := newScenario(t, fast, omnios(`{"name": "z1", "state": "installed", "troubles": ["gz-publishers"]}`))
+	wrapPkg(t, w, `if [ "$1 $2 $3" = "-R / publisher" ] && [ $# -eq 4 ]; then
+	(exec -a pkg $SIM "$@") | grep -v 'enabled:'
+	exit ${PIPESTATUS[0]}
+fi`)
+	before := w.show()
+	j := runZones(t, w, nil, "z1")["z1"]
+	wantJob(t, j, "rolled-back", "")
+	i := slices.IndexFunc(j.History, func(s api.Step) bool { return s.Rung == RungGlobalPublishers && s.Stage == "remediate" })
+	if i < 0 || j.History[i].Outcome != "skipped" || !strings.Contains(j.History[i].Error, "does not say whether the publisher is enabled") {
+		t.Errorf("global-publishers step: %+v", j.History)
+	}
+	for _, c := range readInvocations(t, w.dir) {
+		if cmd := c.Cmd(); strings.HasPrefix(cmd, "pkg -R / unset-publisher") || strings.HasPrefix(cmd, "pkg -R / set-publisher") {
+			t.Errorf("the global zone was changed: %s", cmd)
+		}
+	}
+	if after := w.show(); fmt.Sprint(after.GZ.Publishers) != fmt.Sprint(before.GZ.Publishers) {
+		t.Errorf("global publishers changed")
+	}
+}

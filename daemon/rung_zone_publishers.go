@@ -15,7 +15,7 @@ import (
 // publisher is never unset (Solaris 11 Express refuses): a global one is
 // made first-ranked before.
 func (r *run) rungZonePublishers(ctx context.Context) (bool, error) {
-	gz, err := r.e.gz.original(ctx, r.t)
+	gz, err := r.e.gz.originals(ctx, r.t)
 	if err != nil {
 		return false, err
 	}

@@ -169,7 +169,7 @@ func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResu
 // mirrors appears in the attach log or output, or a catalog refresh
 // failure names it. "" when none.
 func (r *run) namedGlobalPublisher(ctx context.Context, res host.AttachResult) string {
-	pubs, err := r.e.gz.original(ctx, r.t)
+	pubs, err := r.e.gz.originals(ctx, r.t)
 	if err != nil || len(pubs) < 2 {
 		return ""
 	}

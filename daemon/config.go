@@ -62,6 +62,11 @@ type Config struct {
 	BreakerThreshold   int
 	LogLevel           zerolog.Level
 	AdminGroup         string
+	MetricsFile        string // Prometheus textfile, "" = none
+	ReportMail         string // the morning report's address, "" = none
+
+	// Values are the effective values of every key, as strings (info).
+	Values map[string]string
 
 	// Not SMF properties: tuning for tests and the simulator.
 	RetryBackoff time.Duration // first wait before repeating a transient failure; doubles
@@ -89,13 +94,15 @@ var Defaults = map[string]string{
 	"breaker_threshold":    "3",
 	"log_level":            "info",
 	"admin_group":          "",
+	"metrics_file":         "",
+	"report_mail":          "",
 }
 
 // Keys lists the configuration keys in SPEC order.
 var Keys = []string{"db_path", "socket_path", "window", "concurrency", "ladder", "allow",
 	"conflict_packages", "step_releases", "recreate_origin", "restore_paths", "boot_after",
 	"stage_timeout", "verify_timeout", "default_job_duration", "breaker_threshold",
-	"log_level", "admin_group"}
+	"log_level", "admin_group", "metrics_file", "report_mail"}
 
 // KeyError is a bad value of one configuration key. It wraps ErrConfig.
 type KeyError struct {
@@ -197,6 +204,16 @@ func ParseConfig(kv map[string]string) (Config, error) {
 		return c, bad("log_level", "must be debug, info, warn or error")
 	}
 	c.AdminGroup = get("admin_group")
+	if c.MetricsFile = get("metrics_file"); c.MetricsFile != "" && !path.IsAbs(c.MetricsFile) {
+		return c, bad("metrics_file", "must be an absolute path (a .prom file in node_exporter's textfile directory)")
+	}
+	if c.ReportMail = get("report_mail"); strings.HasPrefix(c.ReportMail, "-") || strings.ContainsAny(c.ReportMail, " \t\n,;") {
+		return c, bad("report_mail", "must be one mail address (user or user@host)")
+	}
+	c.Values = map[string]string{}
+	for _, k := range Keys {
+		c.Values[k] = get(k)
+	}
 	return c, nil
 }
 
@@ -217,7 +234,15 @@ func ParseAllow(s string) ([]string, error) {
 			out = append(out, r)
 		}
 	}
+	sortRungs(out)
 	return out, nil
+}
+
+// sortRungs puts rung names in ladder order.
+func sortRungs(rungs []string) {
+	slices.SortStableFunc(rungs, func(a, b string) int {
+		return slices.Index(DefaultLadder, a) - slices.Index(DefaultLadder, b)
+	})
 }
 
 func parseRungs(s string, known []string) ([]string, error) {
@@ -327,6 +352,24 @@ func (w Window) NextOpen(now time.Time) time.Time {
 		t = midnight.AddDate(0, 0, 1).Add(time.Duration(w.Start) * time.Minute)
 	}
 	return t
+}
+
+// Last returns the most recent opening of the window at or before now and
+// when that opening closes (a window that is open now: the current one).
+func (w Window) Last(now time.Time) (start, end time.Time) {
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	start = midnight.Add(time.Duration(w.Start) * time.Minute)
+	if start.After(now) {
+		start = start.AddDate(0, 0, -1)
+	}
+	return start, start.Add(w.Length())
+}
+
+// On returns the opening of the window on the day of date (local) and when
+// it closes.
+func (w Window) On(date time.Time) (start, end time.Time) {
+	start = time.Date(date.Year(), date.Month(), date.Day(), 0, 0, 0, 0, date.Location()).Add(time.Duration(w.Start) * time.Minute)
+	return start, start.Add(w.Length())
 }
 
 // current reports whether now is inside the window and when it closes.

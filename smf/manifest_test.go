@@ -8,7 +8,6 @@ import (
 	"maps"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +36,8 @@ var specConfig = []struct{ key, typ, value string }{
 	{"breaker_threshold", "count", "3"},
 	{"log_level", "astring", "info"},
 	{"admin_group", "astring", ""},
+	{"metrics_file", "astring", ""},
+	{"report_mail", "astring", ""},
 }
 
 // The parts of service_bundle(5) that zoneup.xml uses.
@@ -87,10 +88,11 @@ type (
 		} `xml:"method_environment>envvar"`
 	}
 	xmlExecMethod struct {
-		Type    string `xml:"type,attr"`
-		Name    string `xml:"name,attr"`
-		Exec    string `xml:"exec,attr"`
-		Timeout string `xml:"timeout_seconds,attr"`
+		Type          string            `xml:"type,attr"`
+		Name          string            `xml:"name,attr"`
+		Exec          string            `xml:"exec,attr"`
+		Timeout       string            `xml:"timeout_seconds,attr"`
+		MethodContext *xmlMethodContext `xml:"method_context"`
 	}
 	xmlPropertyGroup struct {
 		Name     string       `xml:"name,attr"`
@@ -105,6 +107,8 @@ type (
 	xmlInstance struct {
 		Name           string             `xml:"name,attr"`
 		Enabled        string             `xml:"enabled,attr"`
+		Dependencies   []xmlDependency    `xml:"dependency"`
+		MethodContext  *xmlMethodContext  `xml:"method_context"`
 		ExecMethods    []xmlExecMethod    `xml:"exec_method"`
 		PropertyGroups []xmlPropertyGroup `xml:"property_group"`
 	}
@@ -178,10 +182,11 @@ func TestManifestService(t *testing.T) {
 		if in.Enabled != "false" {
 			t.Errorf("instance %s enabled=%q, want false", in.Name, in.Enabled)
 		}
-		if len(in.PropertyGroups) > 0 || len(in.ExecMethods) > 0 {
+		if len(in.PropertyGroups) > 0 || len(in.ExecMethods) > 0 || in.MethodContext != nil || len(in.Dependencies) > 0 {
 			// `svccfg -s application/zoneup setprop config/...` sets the
-			// service's properties; an instance-level config would hide them.
-			t.Errorf("instance %s has its own property groups or methods", in.Name)
+			// service's properties; an instance-level config, method,
+			// context or dependency would hide the service's.
+			t.Errorf("instance %s has its own property groups, methods, method_context or dependencies", in.Name)
 		}
 	}
 	if s.CreateDefault != nil || !slices.Equal(names, []string{Instance}) {
@@ -238,6 +243,13 @@ func TestManifestMethodContext(t *testing.T) {
 	if mc.Credential.User != "root" || mc.Credential.Privileges != nil || mc.Credential.LimitPrivileges != nil {
 		t.Errorf("method_credential user %q privileges %v limit_privileges %v, want root with the default (full) set",
 			mc.Credential.User, mc.Credential.Privileges, mc.Credential.LimitPrivileges)
+	}
+	// A method's own method_context would replace the service's, and
+	// with it the credential.
+	for _, m := range s.ExecMethods {
+		if m.MethodContext != nil {
+			t.Errorf("exec_method %s has its own method_context", m.Name)
+		}
 	}
 	env := map[string]string{}
 	for _, e := range mc.Environment {
@@ -336,12 +348,16 @@ func TestManifestConfig(t *testing.T) {
 // imports on every release the ladder knows (reference 7.4, 7.9).
 func TestManifestPortable(t *testing.T) {
 	known := map[string]bool{}
-	for _, e := range []string{"service_bundle", "service", "create_default_instance", "single_instance",
-		"restarter", "dependency", "dependent", "service_fmri", "method_context", "method_credential",
-		"method_profile", "method_environment", "envvar", "exec_method", "property_group", "propval",
-		"instance", "stability", "template", "common_name", "description", "documentation", "manpage",
-		"doc_link", "loctext"} {
+	for e := range portableDTD {
 		known[e] = true
+	}
+	for _, e := range []string{"notification_parameters", "property", "pg_pattern", "prop_pattern"} {
+		if known[e] {
+			t.Errorf("portableDTD declares <%s>, which is newer than 2009 or not portable", e)
+		}
+	}
+	if _, ok := portableDTD["method_context"].attrs["security_flags"]; ok {
+		t.Error("portableDTD declares method_context security_flags (illumos, 2015)")
 	}
 	types := map[string]bool{"astring": true, "count": true, "integer": true, "boolean": true}
 	dec := xml.NewDecoder(bytes.NewReader(Manifest))
@@ -371,16 +387,24 @@ func TestManifestPortable(t *testing.T) {
 	}
 }
 
-// TestManifestDTD validates against the DTD copied from illumos-gate, as
-// make smf-check does; skipped where xmllint is not installed.
+// TestManifestDTD validates against the real DTD with xmllint, as make
+// smf-check does: the DTD in $ZONEUP_DTD (make test DTD=... sets it), or
+// the host's own. Skipped without xmllint or a DTD: the tests never read
+// anything outside the tree on their own, and TestManifestStructure
+// checks the same rules in Go.
 func TestManifestDTD(t *testing.T) {
+	dtd := os.Getenv("ZONEUP_DTD")
+	if dtd == "" {
+		dtd = "/usr/share/lib/xml/dtd/service_bundle.dtd.1"
+		if _, err := os.Stat(dtd); err != nil {
+			t.Skip("no DTD: make test DTD=path/service_bundle.dtd.1 passes one as $ZONEUP_DTD")
+		}
+	} else if _, err := os.Stat(dtd); err != nil {
+		t.Fatalf("$ZONEUP_DTD: %v", err)
+	}
 	xmllint, err := exec.LookPath("xmllint")
 	if err != nil {
 		t.Skip("xmllint not installed (apt-get install libxml2-utils)")
-	}
-	dtd := filepath.Join("..", "..", "shared", "reference", "service_bundle.dtd.1")
-	if _, err := os.Stat(dtd); err != nil {
-		t.Skipf("no DTD at %s: %v", dtd, err)
 	}
 	out, err := exec.Command(xmllint, "--noout", "--nonet", "--dtdvalid", dtd, "zoneup.xml").CombinedOutput()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,6 +46,9 @@ type DB struct {
 	path     string
 	logLimit int
 	release  func() // gives up the in-process claim on path, once
+	// ModeWas is the file's mode when Open found it readable by others
+	// and made it 0600 (0 when it was 0600 already): the daemon logs it.
+	ModeWas fs.FileMode
 }
 
 var _ Store = (*DB)(nil)
@@ -77,10 +81,13 @@ func openWith(path string, opts Options, migs []migration) (*DB, error) {
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 
-	fresh := false // a new or zero-length file: its directory entry must be synced
+	fresh := false // a new file: its directory entry must be synced
 	switch st, err := os.Stat(abs); {
 	case err == nil && st.Size() == 0:
-		fresh = true
+		// Never initialised over: a file that is there is somebody's.
+		// zoneupd's own first open makes the file whole before it has
+		// its name (create), so an empty one is not from a crash of ours.
+		return nil, corrupt(abs, errors.New("the file is empty (0 bytes), not a zoneup database"))
 	case errors.Is(err, fs.ErrNotExist):
 		fresh = true
 	case err != nil:
@@ -109,12 +116,27 @@ func openWith(path string, opts Options, migs []migration) (*DB, error) {
 		return nil, err
 	}
 
+	if fresh && !opts.ReadOnly {
+		if err := create(abs, opts, migs); err != nil {
+			release()
+			return nil, err
+		}
+	}
+	var modeWas fs.FileMode
+	if st, err := os.Stat(abs); err == nil && !opts.ReadOnly && st.Mode().Perm()&^0o600 != 0 {
+		// The database holds every job's log: nobody but root reads it.
+		modeWas = st.Mode().Perm()
+		if err := os.Chmod(abs, 0o600); err != nil {
+			release()
+			return nil, fmt.Errorf("database %s: mode %v: %w", abs, modeWas, err)
+		}
+	}
 	bdb, err := boltOpen(abs, opts)
 	if err != nil {
 		release()
 		return nil, classifyOpenError(abs, err)
 	}
-	d := &DB{db: bdb, path: abs, logLimit: opts.LogLimit, release: sync.OnceFunc(release)}
+	d := &DB{db: bdb, path: abs, logLimit: opts.LogLimit, release: sync.OnceFunc(release), ModeWas: modeWas}
 	if err := d.prepare(migs, opts.ReadOnly); err != nil {
 		d.Close()
 		return nil, err
@@ -129,6 +151,34 @@ func openWith(path string, opts Options, migs []migration) (*DB, error) {
 		}
 	}
 	return d, nil
+}
+
+// create makes a new database at abs whole before it has that name: it is
+// written and synced as abs.new, then linked to abs (a link, not a rename,
+// so that a file another process made meanwhile is never replaced), so a
+// crash leaves either no database or a complete empty one.
+func create(abs string, opts Options, migs []migration) error {
+	tmp := abs + ".new"
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("database %s: %w", abs, err)
+	}
+	defer os.Remove(tmp)
+	bdb, err := boltOpen(tmp, opts)
+	if err != nil {
+		return classifyOpenError(tmp, err)
+	}
+	d := &DB{db: bdb, path: tmp, logLimit: opts.LogLimit, release: func() {}}
+	err = d.prepare(migs, false)
+	if cerr := bdb.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Link(tmp, abs); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("database %s: %w", abs, err)
+	}
+	return nil
 }
 
 // boltOpen calls bolt.Open, turning a panic on a damaged file into an
@@ -235,42 +285,101 @@ func (d *DB) view(fn func(tx *bolt.Tx) error) error { return d.db.View(fn) }
 
 // PutJob stores j, points its zone at it if it is the zone's newest job,
 // and adds it to or removes it from the active index.
-func (d *DB) PutJob(j *Job) error {
-	if j == nil || j.ID == "" || j.Zone == "" {
-		return errors.New("persist: a job needs an id and a zone")
+func (d *DB) PutJob(j *Job) error { return d.PutJobs([]*Job{j}) }
+
+// PutJobs stores every job of js as PutJob does, in one transaction.
+func (d *DB) PutJobs(js []*Job) error {
+	vals := make([][]byte, len(js))
+	for i, j := range js {
+		if j == nil || j.ID == "" || j.Zone == "" {
+			return errors.New("persist: a job needs an id and a zone")
+		}
+		// Encode outside the transaction: the write lock is held for the
+		// puts and the fsyncs only.
+		vals[i] = encodeJob(j)
 	}
-	// Encode outside the transaction: the write lock is held for the
-	// puts and the fsyncs only.
-	val := encodeJob(j)
-	id := []byte(j.ID)
 	return d.update(func(tx *bolt.Tx) error {
-		jobs := tx.Bucket(bucketJobs)
-		if old := jobs.Get(id); old != nil {
-			prev, err := d.decodeJob(id, old)
-			if err != nil {
+		for i, j := range js {
+			if err := d.putJob(tx, j, vals[i]); err != nil {
 				return err
 			}
-			if prev.Zone != j.Zone {
-				return fmt.Errorf("persist: job %s belongs to zone %s, not %s", j.ID, prev.Zone, j.Zone)
+		}
+		return nil
+	})
+}
+
+// putJob is one job of PutJobs, inside tx.
+func (d *DB) putJob(tx *bolt.Tx, j *Job, val []byte) error {
+	id := []byte(j.ID)
+	jobs := tx.Bucket(bucketJobs)
+	if old := jobs.Get(id); old != nil {
+		prev, err := d.decodeJob(id, old)
+		if err != nil {
+			return err
+		}
+		if prev.Zone != j.Zone {
+			return fmt.Errorf("persist: job %s belongs to zone %s, not %s", j.ID, prev.Zone, j.Zone)
+		}
+	}
+	// IDs grow in enqueue order and only the newest jobs change, so
+	// pages can be packed full: fewer pages for ForEachJob to map in.
+	jobs.FillPercent = 1.0
+	if err := jobs.Put(id, val); err != nil {
+		return err
+	}
+	zones := tx.Bucket(bucketZones)
+	if cur := zones.Get([]byte(j.Zone)); cur == nil || bytes.Compare(id, cur) >= 0 {
+		if err := zones.Put([]byte(j.Zone), id); err != nil {
+			return err
+		}
+	}
+	active := tx.Bucket(bucketActive)
+	if j.Terminal() {
+		return active.Delete(id)
+	}
+	return active.Put(id, []byte(j.Zone))
+}
+
+// DeleteJob removes a terminal job, its log and its log size, and points
+// the zone's index at its newest remaining job (the greatest id of that
+// zone: one reverse walk of jobs/), or drops the entry.
+func (d *DB) DeleteJob(id string) error {
+	key := []byte(id)
+	return d.update(func(tx *bolt.Tx) error {
+		j, err := d.job(tx, key)
+		if err != nil {
+			return err
+		}
+		if !j.Terminal() {
+			return fmt.Errorf("job %s is %s: %w", id, j.State, ErrActive)
+		}
+		jobs := tx.Bucket(bucketJobs)
+		if err := jobs.Delete(key); err != nil {
+			return err
+		}
+		if tx.Bucket(bucketLogs).Bucket(key) != nil {
+			if err := tx.Bucket(bucketLogs).DeleteBucket(key); err != nil {
+				return err
 			}
 		}
-		// IDs grow in enqueue order and only the newest jobs change, so
-		// pages can be packed full: fewer pages for ForEachJob to map in.
-		jobs.FillPercent = 1.0
-		if err := jobs.Put(id, val); err != nil {
+		if err := tx.Bucket(bucketLogSize).Delete(key); err != nil {
 			return err
 		}
 		zones := tx.Bucket(bucketZones)
-		if cur := zones.Get([]byte(j.Zone)); cur == nil || bytes.Compare(id, cur) >= 0 {
-			if err := zones.Put([]byte(j.Zone), id); err != nil {
+		if !bytes.Equal(zones.Get([]byte(j.Zone)), key) {
+			return nil
+		}
+		c := jobs.Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			other, err := d.decodeJob(k, v)
+			if err != nil {
 				return err
 			}
+			if other.Zone == j.Zone {
+				return zones.Put([]byte(j.Zone), slices.Clone(k))
+			}
 		}
-		active := tx.Bucket(bucketActive)
-		if j.Terminal() {
-			return active.Delete(id)
-		}
-		return active.Put(id, []byte(j.Zone))
+		return zones.Delete([]byte(j.Zone))
 	})
 }
 

@@ -148,17 +148,40 @@ func TestOpenCreatesPrivateDirectoryAndFile(t *testing.T) {
 	}
 }
 
-func TestOpenInitialisesEmptyFile(t *testing.T) {
+// An empty file is somebody's: refused, never initialised over (zoneupd
+// makes a new database whole before it has its name).
+func TestOpenRefusesEmptyFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "zoneup.db")
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := Open(path, Options{}); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("open of an empty file: %v", err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() != 0 {
+		t.Fatalf("the empty file was touched: %v %v", st, err)
+	}
+}
+
+// A new database leaves no .new file behind; one readable by others is
+// made 0600, and Open says what it was.
+func TestOpenCreatesWholeAndFixesTheMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "zoneup.db")
 	d := openT(t, path)
-	if err := d.PutJob(crashJob(1)); err != nil {
+	if _, err := os.Stat(path + ".new"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("%s.new left: %v", path, err)
+	}
+	d.Close()
+	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Check(); err != nil {
+	d2, err := Open(path, Options{})
+	if err != nil {
 		t.Fatal(err)
+	}
+	defer d2.Close()
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 || d2.ModeWas != 0o644 {
+		t.Fatalf("mode %v, ModeWas %v", st.Mode().Perm(), d2.ModeWas)
 	}
 }
 

@@ -78,8 +78,11 @@
 // was: persist never overwrites, truncates, renames or "repairs" it. The
 // operator moves it aside (zoneupd then starts an empty database) and
 // can inspect it with `bbolt check FILE` or repair it with
-// `bbolt surgery`. Only a zero-length file, or a bbolt file without any
-// bucket (a crash during the very first open), is initialised.
+// `bbolt surgery`. An empty (0-byte) file is refused too. A new database
+// is made whole under FILE.new and linked to FILE, so a crash during the
+// very first open leaves no FILE at all; only a bbolt file without any
+// bucket (left so by an older zoneupd) is initialised. A database whose
+// mode lets others read it is made 0600 (DB.ModeWas says it was).
 //
 // Caveat: bbolt walks the pages for the freelist in a goroutine of its
 // own that has no recover, so some damaged page contents crash the

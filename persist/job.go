@@ -112,6 +112,10 @@ type LogEntry struct {
 	Time time.Time `json:"time"`
 	Kind string    `json:"kind"` // "event", "tool", "stdout", "stderr", "attach-log"
 	Text string    `json:"text"`
+	// Tool and Rung say whose output a line is: the program (zoneadm,
+	// pkg, ...) and the rung the job was on ("" when none).
+	Tool string `json:"tool,omitempty"`
+	Rung string `json:"rung,omitempty"`
 }
 
 // QueueState is the persisted state of the queue as a whole.
@@ -122,4 +126,7 @@ type QueueState struct {
 	// unfixable cause (kept across restarts; zeroed by resume).
 	BreakerCause string `json:"breaker_cause,omitempty"`
 	BreakerCount int    `json:"breaker_count,omitempty"`
+	// LastReport is when the last default report was made: with a window
+	// that is always open, the next one covers what ended since.
+	LastReport time.Time `json:"last_report,omitzero"`
 }

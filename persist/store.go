@@ -10,6 +10,8 @@ var (
 	// ErrCorrupt: the database file is not a valid zoneup database. It is
 	// never overwritten.
 	ErrCorrupt = errors.New("database corrupt")
+	// ErrActive: the job is not terminal and cannot be deleted.
+	ErrActive = errors.New("job is not terminal")
 )
 
 // Store is what the daemon needs from durable storage. Every write is one
@@ -17,6 +19,9 @@ var (
 type Store interface {
 	// PutJob creates or replaces a job and its zone index entry.
 	PutJob(j *Job) error
+	// PutJobs is PutJob for many jobs in one transaction (one fsync'd
+	// commit): all of them are stored, or none.
+	PutJobs(js []*Job) error
 	// GetJob returns a copy of the job, or ErrNotFound.
 	GetJob(id string) (*Job, error)
 	// LatestJob returns the newest job of a zone, or ErrNotFound.
@@ -27,6 +32,11 @@ type Store interface {
 	ForEachJob(fn func(*Job) error) error
 	// ActiveJobs returns every job that is not terminal, in enqueue order.
 	ActiveJobs() ([]*Job, error)
+	// DeleteJob removes a terminal job and its log; the zone's index then
+	// names its newest remaining job, or none. A job that is not terminal
+	// is refused (an error wrapping ErrActive); an unknown id is
+	// ErrNotFound.
+	DeleteJob(id string) error
 
 	// AppendLog adds entries to a job's log, giving each the next sequence
 	// number; the oldest entries are dropped past the per-job bound.

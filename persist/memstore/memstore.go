@@ -109,6 +109,48 @@ func (s *Store) PutJob(j *persist.Job) error {
 	return nil
 }
 
+// PutJobs stores each job (all of them, or none when one is invalid).
+func (s *Store) PutJobs(js []*persist.Job) error {
+	for _, j := range js {
+		if j == nil || j.ID == "" || j.Zone == "" {
+			return errors.New("memstore: a job needs an id and a zone")
+		}
+	}
+	for _, j := range js {
+		if err := s.PutJob(j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteJob removes a terminal job and its log.
+func (s *Store) DeleteJob(id string) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.jobs[id]; !ok {
+		return fmt.Errorf("job %s: %w", id, persist.ErrNotFound)
+	}
+	if s.active[id] {
+		return fmt.Errorf("job %s: %w", id, persist.ErrActive)
+	}
+	zone := s.zoneOf[id]
+	delete(s.jobs, id)
+	delete(s.zoneOf, id)
+	delete(s.logs, id)
+	if s.zones[zone] == id {
+		delete(s.zones, zone)
+		for other, z := range s.zoneOf {
+			if z == zone && other > s.zones[zone] {
+				s.zones[zone] = other
+			}
+		}
+	}
+	return nil
+}
+
 // GetJob returns a copy of the job, or an error wrapping persist.ErrNotFound.
 func (s *Store) GetJob(id string) (*persist.Job, error) {
 	if err := s.lock(); err != nil {

@@ -42,6 +42,8 @@ func Run(t *testing.T, open func(t *testing.T) persist.Store) {
 		{"LogHugeEntry", testLogHugeEntry},
 		{"Global", testGlobal},
 		{"Queue", testQueue},
+		{"DeleteJob", testDeleteJob},
+		{"PutJobs", testPutJobs},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
@@ -613,5 +615,72 @@ func testClosed(t *testing.T, s persist.Store) {
 	}
 	if err := s.PutJob(queued("j2", "web1")); err == nil {
 		t.Error("PutJob after Close succeeded")
+	}
+}
+
+// DeleteJob drops a terminal job and its log, refuses one that is not
+// terminal, and the zone's newest job is then the newest one left.
+func testDeleteJob(t *testing.T, s persist.Store) {
+	old := &persist.Job{ID: "20250301T010000.000000Z-aaaaaa", Zone: "web01", State: "done", Result: "upgraded", Enqueued: at(0)}
+	mid := &persist.Job{ID: "20250301T020000.000000Z-bbbbbb", Zone: "web01", State: "rolled-back", Result: "rolled-back", Enqueued: at(1)}
+	other := &persist.Job{ID: "20250301T030000.000000Z-cccccc", Zone: "db01", State: "queued", Enqueued: at(2)}
+	for _, j := range []*persist.Job{old, mid, other} {
+		if err := s.PutJob(j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AppendLog(mid.ID, persist.LogEntry{Time: at(1), Kind: "event", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteJob(other.ID); !errors.Is(err, persist.ErrActive) {
+		t.Fatalf("deleting a queued job: %v", err)
+	}
+	if err := s.DeleteJob("nosuch"); !errors.Is(err, persist.ErrNotFound) {
+		t.Fatalf("deleting an unknown job: %v", err)
+	}
+	if err := s.DeleteJob(mid.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetJob(mid.ID); !errors.Is(err, persist.ErrNotFound) {
+		t.Fatalf("deleted job still there: %v", err)
+	}
+	if l, err := s.LatestJob("web01"); err != nil || l.ID != old.ID {
+		t.Fatalf("newest web01 job after the delete: %v %v", l, err)
+	}
+	if logs, err := s.Logs(mid.ID, 0); (err != nil && !errors.Is(err, persist.ErrNotFound)) || len(logs) != 0 {
+		t.Fatalf("the deleted job's log: %v %v", logs, err)
+	}
+	if err := s.DeleteJob(old.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LatestJob("web01"); !errors.Is(err, persist.ErrNotFound) {
+		t.Fatalf("a zone without jobs: %v", err)
+	}
+	if a, err := s.ActiveJobs(); err != nil || len(a) != 1 || a[0].ID != other.ID {
+		t.Fatalf("active jobs: %v %v", a, err)
+	}
+}
+
+// PutJobs stores many jobs at once, or none when one is invalid.
+func testPutJobs(t *testing.T, s persist.Store) {
+	var js []*persist.Job
+	for n := range 50 {
+		js = append(js, &persist.Job{ID: fmt.Sprintf("20250301T010000.%06dZ-aaaaaa", n), Zone: fmt.Sprintf("z%02d", n), State: "queued", Enqueued: at(n)})
+	}
+	if err := s.PutJobs(js); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := s.ActiveJobs(); err != nil || len(a) != 50 {
+		t.Fatalf("%d active jobs, %v", len(a), err)
+	}
+	if l, err := s.LatestJob("z07"); err != nil || l.ID != js[7].ID {
+		t.Fatalf("z07: %v %v", l, err)
+	}
+	bad := []*persist.Job{{ID: "20250302T000000.000000Z-bbbbbb", Zone: "y1", State: "queued"}, {ID: "", Zone: "y2"}}
+	if err := s.PutJobs(bad); err == nil {
+		t.Fatal("a job without an id was stored")
+	}
+	if _, err := s.LatestJob("y1"); !errors.Is(err, persist.ErrNotFound) {
+		t.Fatalf("half of a refused batch was stored: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // ExecError is how every failed tool run is reported: the argv, the exit
@@ -102,11 +103,31 @@ func lastLines(s string, n int) string {
 			keep = append([]string{l}, keep...)
 		}
 	}
-	out := strings.Join(keep, " / ")
-	if len(out) > 400 {
-		out = "..." + out[len(out)-397:]
+	return Clip(strings.Join(keep, " / "), 400)
+}
+
+// Clip bounds s to about n bytes for a one-line message without losing its
+// first sentence: what stays is the beginning up to the end of the first
+// sentence (". " or the end), " ... ", and as much of the end as fits. A
+// first sentence longer than n keeps its first n-3 bytes and "...".
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return out
+	end := strings.Index(s, ". ")
+	if end < 0 || end+1 > n-20 {
+		cut := n - 3
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return s[:cut] + "..."
+	}
+	head := s[:end+1]
+	start := len(s) - (n - len(head) - 5)
+	for start < len(s) && !utf8.RuneStart(s[start]) {
+		start++
+	}
+	return head + " ... " + s[start:]
 }
 
 // tailText trims s and keeps at most its last max bytes.

@@ -1,9 +1,11 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"slices"
@@ -64,6 +66,15 @@ type Runner struct {
 	// start), from the goroutine that called Run. The daemon logs each run
 	// in the job's log with it.
 	Observe func(Result)
+	// Start, when set, is called with the argv just before the tool
+	// starts, from the goroutine that called Run.
+	Start func(argv []string)
+	// Line, when set, is called with every line the tool writes, as it
+	// writes it (stream "stdout" or "stderr", without the newline; a last
+	// line without one when the stream ends), from the goroutine that
+	// copies that stream: it must be safe for concurrent use. It sees
+	// everything, also what the bounded Result keeps only in part.
+	Line func(argv []string, stream, line string)
 }
 
 // NewRunner returns a Runner with the default timeouts and bounds.
@@ -76,6 +87,16 @@ func NewRunner() *Runner {
 // when the run was killed at its timeout (or at ctx's deadline), and whose
 // Err is ctx's error when ctx was cancelled.
 func (r *Runner) Run(ctx context.Context, change bool, argv ...string) Result {
+	return r.run(ctx, change, nil, argv)
+}
+
+// RunInput is Run with stdin as the tool's standard input (Run gives it
+// none).
+func (r *Runner) RunInput(ctx context.Context, change bool, stdin []byte, argv ...string) Result {
+	return r.run(ctx, change, stdin, argv)
+}
+
+func (r *Runner) run(ctx context.Context, change bool, stdin []byte, argv []string) Result {
 	res := Result{Argv: slices.Clone(argv), Code: -1, Started: time.Now()}
 	finish := func(kind, cause error) Result {
 		res.Duration = time.Since(res.Started)
@@ -131,6 +152,18 @@ func (r *Runner) Run(ctx context.Context, change bool, argv ...string) Result {
 	// upward from the cwd when -R is missing (reference 6.3).
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var outLines, errLines *lineSplitter
+	if r.Line != nil {
+		outLines = &lineSplitter{fn: func(l string) { r.Line(res.Argv, "stdout", l) }}
+		errLines = &lineSplitter{fn: func(l string) { r.Line(res.Argv, "stderr", l) }}
+		cmd.Stdout, cmd.Stderr = io.MultiWriter(stdout, outLines), io.MultiWriter(stderr, errLines)
+	}
+	if r.Start != nil {
+		r.Start(res.Argv)
+	}
 	setProcessGroup(cmd)
 	grace := r.KillGrace
 	if grace <= 0 {
@@ -154,6 +187,11 @@ func (r *Runner) Run(ctx context.Context, change bool, argv ...string) Result {
 
 	err = cmd.Run()
 	close(exited)
+	if outLines != nil {
+		// Run has waited for the copying goroutines: the last lines are in.
+		outLines.flush()
+		errLines.flush()
+	}
 	if stopped.Load() {
 		// What the tool started and left behind goes too.
 		_ = killGroup(cmd.Process.Pid)
@@ -200,6 +238,45 @@ func childEnv(env []string) []string {
 		out = append(out, kv)
 	}
 	return append(out, "LC_ALL=C")
+}
+
+// lineSplitter calls fn with each complete line written to it; flush
+// passes what is left after the last newline. Lines longer than
+// maxLineLen are passed in pieces.
+type lineSplitter struct {
+	fn      func(string)
+	partial []byte
+}
+
+const maxLineLen = 64 << 10
+
+func (s *lineSplitter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			s.partial = append(s.partial, p...)
+			if len(s.partial) >= maxLineLen {
+				s.flush()
+			}
+			break
+		}
+		line := p[:i]
+		if len(s.partial) > 0 {
+			line = append(s.partial, line...)
+			s.partial = s.partial[:0]
+		}
+		s.fn(strings.TrimSuffix(string(line), "\r"))
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+func (s *lineSplitter) flush() {
+	if len(s.partial) > 0 {
+		s.fn(string(s.partial))
+		s.partial = s.partial[:0]
+	}
 }
 
 // boundedBuffer keeps the first head bytes and the last tail bytes written

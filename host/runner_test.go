@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -308,5 +310,58 @@ func TestZeroRunner(t *testing.T) {
 	}
 	if got := childEnv([]string{"A=1", "LC_ALL=fr", "LC_CTYPE=x", "PKG_IMAGE=/", "LANGUAGE=fr", "B=2"}); strings.Join(got, " ") != "A=1 B=2 LC_ALL=C" {
 		t.Fatal(got)
+	}
+}
+
+// Line sees every line as the tool writes it, stdout and stderr apart, a
+// last line without a newline too, and Start comes first.
+func TestRunnerStreamsLines(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	r := NewRunner()
+	r.Start = func(argv []string) {
+		mu.Lock()
+		got = append(got, "start "+strings.Join(argv, " "))
+		mu.Unlock()
+	}
+	r.Line = func(_ []string, stream, line string) {
+		mu.Lock()
+		got = append(got, stream+" "+line)
+		mu.Unlock()
+	}
+	res := r.Run(context.Background(), false, "sh", "-c", `echo one; echo two >&2; printf 'three\r\nfour'`)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"start sh -c echo one; echo two >&2; printf 'three\\r\\nfour'", "stdout one", "stdout three", "stdout four"}
+	var out []string
+	for _, g := range got {
+		if !strings.HasPrefix(g, "stderr") {
+			out = append(out, g)
+		}
+	}
+	if fmt.Sprint(out) != fmt.Sprint(want) || !slices.Contains(got, "stderr two") {
+		t.Fatalf("got %q", got)
+	}
+	if string(res.Stdout) != "one\nthree\r\nfour" {
+		t.Fatalf("the Result's stdout: %q", res.Stdout)
+	}
+}
+
+// A clipped message keeps its whole first sentence and its end.
+func TestClip(t *testing.T) {
+	long := "zfs rollback -r rpool/zones/z1@zoneup-1: cannot rollback. " + strings.Repeat("x", 500) + " the end"
+	got := Clip(long, 120)
+	if !strings.HasPrefix(got, "zfs rollback -r rpool/zones/z1@zoneup-1: cannot rollback. ... ") || !strings.HasSuffix(got, " the end") || len(got) > 120 {
+		t.Errorf("%d bytes: %q", len(got), got)
+	}
+	if got := Clip("short", 120); got != "short" {
+		t.Errorf("%q", got)
+	}
+	one := strings.Repeat("y", 300)
+	if got := Clip(one, 100); len(got) != 100 || !strings.HasSuffix(got, "...") {
+		t.Errorf("one long sentence: %q", got)
 	}
 }

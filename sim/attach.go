@@ -20,6 +20,9 @@ type attachPlan struct {
 	update    bool     // an entire update happens (success with changes)
 	hang      bool
 	located   bool // the dataset mounted on ZONEROOT was found: a failure runs the exit trap on it
+	// progress is pkg's output while the package work runs: written to
+	// the log one line at a time over the simulated time (attachProgress).
+	progress []string
 }
 
 func (c *call) zoneAttach(zname string, args []string) int {
@@ -91,15 +94,15 @@ func (c *call) zoneAttach(zname string, args []string) int {
 		})
 	}
 	if plan.hang {
-		c.hang(c.dur(durAttachUpdate, zname))
+		c.hang(c.dur(durAttachUpdate, zname), plan.log, plan.progress)
 	}
 	switch {
 	case plan.failed:
-		c.wait(c.dur(durAttachFail, zname))
+		c.waitLogging(c.dur(durAttachFail, zname), plan.log, plan.progress)
 	case plan.update:
-		c.wait(c.dur(durAttachUpdate, zname))
+		c.waitLogging(c.dur(durAttachUpdate, zname), plan.log, plan.progress)
 	default:
-		c.wait(c.dur(durAttachPlain, zname))
+		c.waitLogging(c.dur(durAttachPlain, zname), plan.log, plan.progress)
 	}
 	return c.end(true, func(w *world) int {
 		defer c.dropLock(w, key)
@@ -268,19 +271,22 @@ func (c *call) attachPlan(w *world, z *zone, update bool) attachPlan {
 	lg.line("  Updating non-global zone: Output follows")
 	syncPublishers(w, img)
 
+	n := coreUpdates(p, gzv, img)
 	if img.entire() == gzv {
+		plan.progress = attachProgress(stagePlanned, n)
 		return plan // in sync: pkg install says nothing to do
 	}
 	const couldNot = "ERROR: Could not update attaching zone"
 	if !update {
 		// The dry-run install fails whatever the reason; only the log says why.
 		plan.failText = attachFailure(w, z, img)
+		plan.progress = attachProgress(stagePlanned, n)
 		return failWith("", "                Evaluation: Packages in zone "+z.Name+" are out of sync with the global zone. To proceed, retry with the -u flag.")
 	}
 	key := "image:" + d.Name
 	if l, busy := c.lockHolder(w, key); busy {
 		plan.failText = lockedText(w, l.PID)
-		return failWith(couldNot)
+		return failWith(couldNot) // pkg refuses the image at once: no progress
 	}
 	if z.Consumed == nil {
 		z.Consumed = map[string]bool{}
@@ -288,6 +294,7 @@ func (c *call) attachPlan(w *world, z *zone, update bool) attachPlan {
 	if z.hasFault(FaultHungAttach) && !z.Consumed[FaultHungAttach] {
 		z.Consumed[FaultHungAttach] = true
 		plan.hang = true
+		plan.progress = attachProgress(stageDownloading, n)
 		return plan
 	}
 	if z.hasFault(FaultLockedOnce) && !z.Consumed[FaultLockedOnce] {
@@ -298,10 +305,112 @@ func (c *call) attachPlan(w *world, z *zone, update bool) attachPlan {
 	c.takeLock(w, key)
 	if text := attachFailure(w, z, img); text != "" {
 		plan.failText = text
+		plan.progress = attachProgress(failureStage(text), n)
 		return failWith(couldNot)
 	}
 	plan.update = true
+	plan.progress = attachProgress(stageDone, n)
 	return plan
+}
+
+// How far pkg install entire@GZ gets in the zone image before it ends.
+const (
+	stagePlanned     = iota // the solver ran: nothing to do, or no solution
+	stageDownloading        // the plan was made and the download began (a transport or space failure, a hang)
+	stageDone               // everything: download, actions, image state
+)
+
+// failureStage is where pkg stopped for an attachFailure text: transport
+// and space errors come from the download, anything else from the solver.
+func failureStage(text string) int {
+	if strings.Contains(text, "Errors were encountered while attempting to retrieve") || strings.Contains(text, "[Errno 28]") {
+		return stageDownloading
+	}
+	return stagePlanned
+}
+
+// coreUpdates is how many packages pkg install entire@GZ updates in img:
+// the packages entire constrains whose version is not the global zone's
+// (entire itself when the image has none).
+func coreUpdates(p *profile, gzv string, img *image) int {
+	n := 0
+	if img.entire() == "" && p.coreStem("entire") != nil {
+		n++
+	}
+	for _, pk := range img.Packages {
+		if p.coreStem(pk.Stem) != nil && pk.Version != p.coreVersion(pk.Stem, gzv) {
+			n++
+		}
+	}
+	return n
+}
+
+// attachProgress is what pkg install writes while it runs in the zone
+// image, as its non-interactive progress tracker prints it (one line per
+// step, no spinners), up to the stage it reaches; n packages to update.
+// The brand sends it to the attach log, where it goes undated, between
+// "Output follows" and the lines of the end.
+func attachProgress(stage, n int) []string {
+	lines := []string{
+		"Creating Plan (Solver setup): ...",
+		"Creating Plan (Running solver): ...",
+	}
+	if stage == stagePlanned {
+		return lines
+	}
+	files, mb := n*97, float64(n)*2.3
+	dl := func(label string, k int) string {
+		return fmt.Sprintf("%-39s%3d/%-3d   %4d/%-4d  %5.1f/%.1f", label, k, n, files*k/max(n, 1), files, mb*float64(k)/float64(max(n, 1)), mb)
+	}
+	lines = append(lines,
+		"Creating Plan (Package planning): ...",
+		fmt.Sprintf("           Packages to update: %4d", n),
+		"DOWNLOAD                                  PKGS       FILES    XFER (MB)",
+		dl("Downloading", n/3))
+	if stage == stageDownloading {
+		return lines
+	}
+	act := func(label string, k int) string { return fmt.Sprintf("%-39s %12s", label, fmt.Sprintf("%d/%d", k, k)) }
+	return append(lines,
+		dl("Downloading", 2*n/3),
+		dl("Completed", n),
+		"",
+		"PHASE                                        ACTIONS",
+		act("Removing old actions", n*11),
+		act("Installing new actions", n*23),
+		act("Updating modified actions", n*83),
+		fmt.Sprintf("%-39s %12s", "Updating package state database", "Done"),
+		fmt.Sprintf("%-39s %12s", "Updating image state", "Done"),
+		fmt.Sprintf("%-39s %12s", "Creating fast lookup database", "Done"))
+}
+
+// waitLogging spends d as wait does, appending the lines to the attach
+// log as it goes: line i of k (from 1) after i/(k+1) of d, each with one
+// write, so that a reader tailing the log sees them come while the call
+// runs; the end's lines come after d. The crash hook's start point still
+// fires halfway, after the lines due by then.
+func (c *call) waitLogging(d time.Duration, log string, lines []string) {
+	if log == "" || len(lines) == 0 {
+		c.wait(d)
+		return
+	}
+	c.waited = true
+	start := time.Now()
+	until := func(at time.Duration) { time.Sleep(time.Until(start.Add(at))) }
+	k := time.Duration(len(lines))
+	for i, l := range lines {
+		at := d * time.Duration(i+1) / (k + 1)
+		if c.crashAt == CrashAtStart && at > d/2 {
+			break
+		}
+		until(at)
+		brandLog{path: log}.raw(l + "\n")
+	}
+	if c.crashAt == CrashAtStart {
+		until(d / 2)
+		crash(c.st)
+	}
+	until(d)
 }
 
 // sanityFailure is the brand's sanity check text (its fatal() adds

@@ -12,8 +12,9 @@ import (
 
 const zonesimUsage = `usage:
   zonesim init --world DIR [--profile s11e|oi|omnios] (--fleet N [--seed S] | --scenario FILE)
-  zonesim tools --bin DIR        (links zoneadm zfs pkg beadm zlogin svcs svcprop mount umount to zonesim)
+  zonesim tools --bin DIR        (links zoneadm zfs pkg beadm zlogin svcs svcprop mount umount sendmail to zonesim)
   zonesim show --world DIR [--json]
+  zonesim mail --world DIR [--json]  (the messages sendmail took, in the order sent)
   zonesim reboot --world DIR
   zonesim expect --state SHOW.json --report REPORT.json [--ladder RUNGS] [--allow RUNGS] [--allow-zones RUNG=Z1,Z2]...
                                  (compare a zoneupadm report --json with what each zone's troubles allow;
@@ -79,6 +80,13 @@ func command(args []string, stdout, stderr io.Writer) int {
 				s.writeTable(stdout)
 			}
 		}
+	case "mail":
+		asJSON := fs.Bool("json", false, "print the messages as JSON")
+		if fs.Parse(args[1:]) != nil || *world == "" || fs.NArg() > 0 {
+			fmt.Fprint(stderr, zonesimUsage)
+			return 2
+		}
+		err = mailCommand(*world, *asJSON, stdout)
 	case "reboot":
 		if fs.Parse(args[1:]) != nil || *world == "" || fs.NArg() > 0 {
 			fmt.Fprint(stderr, zonesimUsage)

@@ -1,8 +1,8 @@
 // Package sim is zonesim, the simulated Solaris host of zoneup: a
 // multi-call program that behaves as zoneadm, zfs, pkg, beadm, zlogin,
 // svcs, svcprop, mount and umount do (argv forms, parsable output, exit
-// codes and literal messages of shared/reference/solaris-tools.md), on a
-// host kept in a world folder. Three profiles: s11e (OpenSolaris zones,
+// codes and literal messages of shared/reference/solaris-tools.md), and
+// as sendmail (below), on a host kept in a world folder. Three profiles: s11e (OpenSolaris zones,
 // entire 0.5.11-0.111 .. 0.134, onto a Solaris 11 Express global zone,
 // entire 0.5.11-0.151.0.1; the 2010 formats: 7-column publisher tsv with
 // PREFERRED, the OSOL/S11E `pkg list` columns, an unsettable preferred
@@ -66,6 +66,7 @@
 //	data/DATASET       where an unmounted zone BE's files wait ('/' written '%')
 //	var/tmp/           the attach logs (ZONE.attach_log.XXXXXX)
 //	smf/               svcprop's answers (below)
+//	mail/NNNN.eml      the messages sendmail took, numbered from 0001 (below)
 //
 // A zone BE's files are in ZONEROOT exactly while it is mounted there (a
 // running zone, a detached one, right after an attach, or `mount -F zfs`);
@@ -84,6 +85,63 @@
 // fires halfway through the sleep ("start", nothing changed) or right
 // after the end record ("end"): it removes the plan and SIGKILLs the
 // parent process, every other registered tool of the world, and itself.
+//
+// # The attach log
+//
+// attach writes its log as the ipkg brand does while pkg install runs for
+// minutes: the "Log File:" line is the first on stdout, at once; the
+// brand's header lines (dated, also on stdout) are in the log before the
+// simulated time starts; then pkg's progress lines (undated, in the log
+// only, as its non-interactive progress tracker prints them) come one by
+// one over the simulated time, line i of k after i/(k+1) of it, each with
+// one write(2); the failure text and the brand's end lines (dated) come
+// at the end, under the lock. How far the progress goes depends on how pkg
+// ends: a full attach -u (300 s) has 15 lines ("Creating Plan (Solver
+// setup)", "(Running solver)", "(Package planning)", "Packages to update:
+// N", the DOWNLOAD table with two "Downloading" lines and "Completed", a
+// blank line, the PHASE table of removing, installing and updating
+// actions, the package state database, image state and fast lookup
+// database lines), so the first comes after 1/16 of the time; a transport
+// or space failure (60 s) stops after the first "Downloading" line (6
+// lines), a solver failure, a dry run without -u or a zone in sync after
+// "Creating Plan (Running solver)" (2 lines); pkg refusing a locked image,
+// the brand's own checks (sanity, datasets) and empty hooks write none. A
+// hung attach writes its 6 lines in the first half of its nominal time,
+// then nothing. stdout is unchanged by this: pkg's "Packages to update",
+// DOWNLOAD and "Completed" lines come there at the end of a successful
+// attach -u. The crash hook's start point still fires halfway, after the
+// lines due by then. The log file is outside state.json and is written
+// outside the lock.
+//
+// # sendmail
+//
+// sendmail [-t] [-i] [-oi] [-f|-r SENDER] [-F NAME] [-oX...] [ADDRESS...]
+// reads a message on stdin (RFC 5322 header fields, a blank line, the
+// body; a first line that is no header field starts the body) and keeps it
+// as mail/NNNN.eml (the next free number, taken under the world lock,
+// written by rename), the message as given after three envelope lines:
+// "Return-Path: <SENDER>" (-f or -r, else the From: address, else the
+// user), "X-Zonesim-Envelope-To: A, B" (the operands, comma-separated
+// lists allowed, then with -t the addresses of every To:, Cc: and Bcc:
+// field) and "X-Zonesim-Invocation: SEQ". Without -i or -oi a line
+// holding a single "." ends the message, as Sendmail reads stdin. It
+// exits 0 after 0.5 s of simulated time, printing nothing. With no
+// recipient at all (no operand and no -t, or -t and no address in To:,
+// Cc: or Bcc:) it prints Sendmail 8's text for -t without recipients
+// (collect.c's usrerr, here with the program's name before it; Postfix
+// words it "sendmail: fatal: No recipient addresses found in message
+// header", and Sendmail without -t and operands says "Recipient names
+// must be specified"), one text for both cases:
+//
+//	sendmail: No recipient addresses found in header
+//
+// on stderr and exits 1; an unknown option is "sendmail: illegal option
+// -- X", exit 64 (EX_USAGE); -b other than -bm is refused the same way.
+// Every call is in the invocation log, and the crash hook holds as for
+// every tool (at start nothing is kept). `zonesim mail --world DIR
+// [--json]` lists the messages in the order sent; --json prints an array
+// of {file, seq, from, to: [...], subject (RFC 2047 decoded), body (after
+// the blank line, as sent)}; ReadMail returns the same.
 //
 // # Troubles and faults
 //

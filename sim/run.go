@@ -13,7 +13,7 @@ import (
 )
 
 // Tools are the names zonesim answers to when run through a link.
-var Tools = []string{"zoneadm", "zfs", "pkg", "beadm", "zlogin", "svcs", "svcprop", "mount", "umount"}
+var Tools = []string{"zoneadm", "zfs", "pkg", "beadm", "zlogin", "svcs", "svcprop", "mount", "umount", "sendmail"}
 
 // Main is the multi-call entry point: args[0]'s base name picks a tool,
 // otherwise args[1] is a zonesim command (or a tool name). It returns the
@@ -113,6 +113,8 @@ func runTool(tool string, args []string, stdout, stderr io.Writer) int {
 		code = c.mount()
 	case "umount":
 		code = c.umount()
+	case "sendmail":
+		code = c.sendmail()
 	}
 	if !c.waited {
 		c.wait(c.dur(durReadOnly, ""))
@@ -173,9 +175,10 @@ func (c *call) wait(d time.Duration) {
 	time.Sleep(d)
 }
 
-// hang never returns: the call waits until it is killed.
-func (c *call) hang(nominal time.Duration) {
-	c.wait(nominal / 2)
+// hang never returns: the call waits until it is killed, after half its
+// nominal time, during which the lines go to log (waitLogging).
+func (c *call) hang(nominal time.Duration, log string, lines []string) {
+	c.waitLogging(nominal/2, log, lines)
 	sleepForever()
 }
 

@@ -33,9 +33,12 @@ SKIP = skip() { case "$(STRICT)" in ''|0) echo "$$1";; *) echo "$$1 (STRICT=$(ST
 
 all: build
 
+# The version zoneupd --version, zoneupadm version and info print.
+LDFLAGS := -X zoneup/daemon/api.Version=$(VERSION)
+
 build:
-	$(GO) build -o $(BIN)/zoneupd ./cmd/zoneupd
-	$(GO) build -o $(BIN)/zoneupadm ./cmd/zoneupadm
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/zoneupd ./cmd/zoneupd
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/zoneupadm ./cmd/zoneupadm
 	$(GO) build -o $(BIN)/zonesim ./cmd/zonesim
 
 # make test: everything CI runs. Unit, simulator integration, crash and fleet
@@ -53,8 +56,8 @@ vet:
 cross:
 	@for os in $(CROSS_OS); do \
 	  echo "cross $$os/amd64"; \
-	  CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) build -o $(BIN)/$$os-amd64/zoneupd ./cmd/zoneupd || exit 1; \
-	  CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) build -o $(BIN)/$$os-amd64/zoneupadm ./cmd/zoneupadm || exit 1; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/$$os-amd64/zoneupd ./cmd/zoneupd || exit 1; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/$$os-amd64/zoneupadm ./cmd/zoneupadm || exit 1; \
 	  CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) vet ./host/ ./persist/... ./fsm/ ./smf/ ./daemon/api/... ./daemon/client/ ./cmd/zoneupadm/ || exit 1; \
 	  CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) build -o /dev/null ./daemon/ || exit 1; \
 	done
@@ -106,8 +109,8 @@ INSTALL_DIRS := usr usr/lib usr/lib/zoneup usr/sbin usr/share usr/share/man usr/
 install:
 	@case "$(INSTALL_OS)" in illumos|solaris) ;; *) echo "make install: INSTALL_OS is illumos or solaris, not $(INSTALL_OS)" >&2; exit 1;; esac
 	@test -n "$(DESTDIR)" -a "$(DESTDIR)" != / || { echo "make install: DESTDIR must be a staging folder (e.g. proto), never /; install on a host with pkg(1)" >&2; exit 1; }
-	CGO_ENABLED=0 GOOS=$(INSTALL_OS) GOARCH=amd64 $(GO) build -o $(BIN)/$(INSTALL_OS)-amd64/zoneupd ./cmd/zoneupd
-	CGO_ENABLED=0 GOOS=$(INSTALL_OS) GOARCH=amd64 $(GO) build -o $(BIN)/$(INSTALL_OS)-amd64/zoneupadm ./cmd/zoneupadm
+	CGO_ENABLED=0 GOOS=$(INSTALL_OS) GOARCH=amd64 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/$(INSTALL_OS)-amd64/zoneupd ./cmd/zoneupd
+	CGO_ENABLED=0 GOOS=$(INSTALL_OS) GOARCH=amd64 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/$(INSTALL_OS)-amd64/zoneupadm ./cmd/zoneupadm
 	@for d in $(INSTALL_DIRS); do $(INSTALL) -d -m 0755 "$(DESTDIR)/$$d" || exit 1; done
 	$(INSTALL) -d -m 0700 "$(DESTDIR)/var/zoneup"
 	$(INSTALL) -m 0555 $(BIN)/$(INSTALL_OS)-amd64/zoneupd "$(DESTDIR)/usr/lib/zoneup/zoneupd"

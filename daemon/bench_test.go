@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"zoneup/daemon/api"
 	"zoneup/daemon/client"
 	"zoneup/persist"
 	"zoneup/persist/storetest"
@@ -166,4 +167,54 @@ func rssKiB(b *testing.B, pid int) int {
 		}
 	}
 	return 0
+}
+
+// BenchmarkEnqueue10k queues 10,000 zones in one request on a real
+// database: one `zoneadm list -cp` for all of them (counted by a stand-in
+// zoneadm that prints the host's 10,000 zones) and one transaction for the
+// new jobs. The queue is paused, so nothing starts.
+func BenchmarkEnqueue10k(b *testing.B) {
+	const n = 10000
+	dir := b.TempDir()
+	var list strings.Builder
+	names := make([]string, n)
+	list.WriteString("0:global:running:/::ipkg:shared\n")
+	for i := range names {
+		names[i] = fmt.Sprintf("zone%05d", i)
+		fmt.Fprintf(&list, "-:%s:installed:/zones/%s:u-%d:ipkg:excl\n", names[i], names[i], i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "zones"), []byte(list.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	calls := filepath.Join(dir, "calls")
+	script := "#!/bin/sh\necho \"$*\" >> " + calls + "\nexec cat " + filepath.Join(dir, "zones") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "zoneadm"), []byte(script), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	b.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		os.Remove(calls)
+		e := startEngine(b, nil)
+		if err := e.Pause(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		res := e.Enqueue(context.Background(), api.EnqueueRequest{Zones: names})
+		total += time.Since(t0)
+		b.StopTimer()
+		for _, r := range res {
+			if r.ID == "" {
+				b.Fatalf("%s refused: %s", r.Zone, r.Error)
+			}
+		}
+		got, _ := os.ReadFile(calls)
+		if c := strings.Count(string(got), "\n"); c != 1 {
+			b.Fatalf("%d zoneadm calls for one request, want 1", c)
+		}
+		e.stop()
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/enqueue10k")
 }

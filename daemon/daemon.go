@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/user"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -36,12 +37,24 @@ type Options struct {
 // ErrConfig for the exit code mapping.
 func Run(ctx context.Context, o Options) error {
 	cfg := o.Config
+	if cfg.AdminGroup != "" {
+		if _, err := user.LookupGroup(cfg.AdminGroup); err != nil {
+			return &KeyError{Key: "admin_group", Value: cfg.AdminGroup, Why: "no such group on this host"}
+		}
+	}
 	store, err := persist.Open(cfg.DBPath, persist.Options{Timeout: time.Second})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if store.ModeWas != 0 {
+		o.Log.Warn().Str("db", cfg.DBPath).Str("was", fmt.Sprintf("%04o", uint32(store.ModeWas))).
+			Msg("database was readable by others: made 0600")
+	}
 	if err := store.Check(); err != nil {
+		if errors.Is(err, persist.ErrCorrupt) {
+			return err // it names the file and the way out already
+		}
 		return fmt.Errorf("%w: %s: %v (move it aside; it is never overwritten)", persist.ErrCorrupt, cfg.DBPath, err)
 	}
 	e := NewEngine(store, cfg, o.Reload, o.Log)

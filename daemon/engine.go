@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"zoneup/daemon/metrics"
 	"zoneup/fsm"
 	"zoneup/host"
 	"zoneup/persist"
@@ -41,13 +42,23 @@ type Engine struct {
 		cause string
 		n     int
 	}
-	lastID   string
-	stopping bool
-	tooLong  bool // warned that no job fits in the window
+	lastID     string
+	lastReport time.Time // the last default report (persisted with the queue state)
+	stopping   bool
+	tooLong    bool // warned that no job fits in the window
 
-	wake      chan struct{}
-	changedMu sync.Mutex
-	changedCh chan struct{}
+	wake chan struct{}
+	// metrics is the registry behind metrics_file; metricsKick asks for
+	// the file to be written again.
+	metrics     *metrics.Set
+	metricsKick chan struct{}
+	metricsDone chan struct{}
+	// finishedSinceMail: a job ended since the report was last mailed;
+	// lastMail is when (always-open window).
+	finishedSinceMail bool
+	lastMail          time.Time
+	changedMu         sync.Mutex
+	changedCh         chan struct{}
 
 	soft, hard             context.Context // soft: no new stage; hard: kill tools
 	softCancel, hardCancel context.CancelFunc
@@ -63,55 +74,56 @@ type worker struct {
 // NewEngine builds an engine on an open store.
 func NewEngine(store persist.Store, cfg Config, reload func() (Config, error), log zerolog.Logger) *Engine {
 	e := &Engine{
-		store:     store,
-		gz:        &globalPublishers{store: store},
-		log:       log,
-		now:       time.Now,
-		reload:    reload,
-		running:   map[string]*worker{},
-		active:    map[string]string{},
-		wake:      make(chan struct{}, 1),
-		changedCh: make(chan struct{}),
-		done:      make(chan struct{}),
+		store:       store,
+		gz:          &globalPublishers{store: store},
+		log:         log,
+		now:         time.Now,
+		reload:      reload,
+		running:     map[string]*worker{},
+		active:      map[string]string{},
+		wake:        make(chan struct{}, 1),
+		metrics:     newMetrics(),
+		metricsKick: make(chan struct{}, 1),
+		metricsDone: make(chan struct{}),
+		changedCh:   make(chan struct{}),
+		done:        make(chan struct{}),
 	}
 	e.cfg.Store(&cfg)
 	e.gz.config = e.config
 	e.soft, e.softCancel = context.WithCancel(context.Background())
 	e.hard, e.hardCancel = context.WithCancel(context.Background())
+	go e.metricsLoop()
 	return e
 }
 
 // config returns the configuration in force.
 func (e *Engine) config() Config { return *e.cfg.Load() }
 
-// tools returns the host tools for a job: every tool run is bounded by the
-// configured timeouts and its output goes to the job's log.
+// tools returns the host tools: every tool run is bounded by the
+// configured timeouts.
 func (e *Engine) tools(jobID string) host.Tools {
+	t, _ := e.jobTools(jobID, nil)
+	return t
+}
+
+// jobTools returns the host tools of a job, whose runs go to the job's log
+// as they happen (liveLog), tagged with the rung rung points to; for no
+// job ("") nothing is logged.
+func (e *Engine) jobTools(jobID string, rung *atomic.Pointer[string]) (host.Tools, *liveLog) {
 	cfg := e.config()
 	r := host.NewRunner()
 	r.ChangeTimeout = cfg.StageTimeout
 	r.ReadTimeout = min(cfg.StageTimeout, 2*time.Minute)
-	if jobID != "" {
-		r.Observe = func(res host.Result) { e.logTool(jobID, res) }
+	if jobID == "" {
+		r.Observe = e.observeTool
+		return host.Tools{X: r}, nil
 	}
-	return host.Tools{X: r}
-}
-
-// logTool keeps a tool run in the job's log: the command line with its exit
-// code and time, then its (bounded) output.
-func (e *Engine) logTool(jobID string, res host.Result) {
-	entries := []persist.LogEntry{{Time: res.Started, Kind: "tool",
-		Text: fmt.Sprintf("$ %s  (exit %d, %s)", strings.Join(res.Argv, " "), res.Code, res.Duration.Round(time.Millisecond))}}
-	if s := strings.TrimRight(string(res.Stdout), "\n"); s != "" {
-		entries = append(entries, persist.LogEntry{Time: res.Started, Kind: "stdout", Text: s})
+	if rung == nil {
+		rung = new(atomic.Pointer[string])
 	}
-	if s := strings.TrimRight(string(res.Stderr), "\n"); s != "" {
-		entries = append(entries, persist.LogEntry{Time: res.Started, Kind: "stderr", Text: s})
-	}
-	if err := e.store.AppendLog(jobID, entries...); err != nil {
-		e.log.Warn().Err(err).Str("job", jobID).Msg("cannot append tool output to job log")
-	}
-	e.changed()
+	l := newLiveLog(e, jobID, rung)
+	l.hook(r)
+	return host.Tools{X: r}, l
 }
 
 // changed wakes everyone waiting on Changed.
@@ -170,6 +182,7 @@ func (e *Engine) start() error {
 	e.mu.Lock()
 	e.paused, e.reason = q.Paused, q.Reason
 	e.breaker.cause, e.breaker.n = q.BreakerCause, q.BreakerCount
+	e.lastReport = q.LastReport
 	activeIDs := map[string]bool{}
 	for _, j := range jobs {
 		activeIDs[j.ID] = true
@@ -179,18 +192,25 @@ func (e *Engine) start() error {
 		}
 	}
 	e.mu.Unlock()
+	var resumed []string
 	for _, j := range jobs {
 		if j.State != string(fsm.Queued) {
+			resumed = append(resumed, j.Zone+" ("+j.State+")")
 			e.mu.Lock()
 			e.launch(j)
 			e.mu.Unlock()
 		}
 	}
+	// Said once after every start, so the service log tells what a
+	// restart picked up.
+	e.log.Info().Int("resumed", len(resumed)).Strs("jobs", resumed).Int("queued", len(jobs)-len(resumed)).
+		Msg("recovered the stored jobs")
 	t := e.tools("")
 	if err := e.gz.reconcile(e.hard, t, activeIDs, e.hostNote); err != nil {
 		e.log.Error().Err(err).Msg("global zone publishers not restored yet")
 	}
 	go e.loadDurations()
+	e.stateChanged()
 	go e.schedule()
 	return nil
 }
@@ -223,8 +243,16 @@ func (e *Engine) loadDurations() {
 // and the window allows; it sleeps until something changes or the window
 // next opens.
 func (e *Engine) schedule() {
+	open := e.config().Window.Remaining(e.now()) > 0
 	for {
+		open = e.afterNight(open)
 		next := e.admit()
+		if cfg := e.config(); open && !cfg.Window.Always && cfg.ReportMail != "" {
+			// Wake when the window closes too: the night's report is due.
+			if end := e.now().Add(cfg.Window.Remaining(e.now())); next.IsZero() || end.Before(next) {
+				next = end
+			}
+		}
 		var tc <-chan time.Time
 		var timer *time.Timer
 		if !next.IsZero() {
@@ -312,12 +340,12 @@ func (e *Engine) work(w *worker, j *persist.Job) {
 	r := &run{
 		e:      e,
 		job:    j,
-		t:      e.tools(j.ID),
 		cfg:    cfg,
 		log:    e.log.With().Str("zone", j.Zone).Str("job", j.ID).Logger(),
 		cancel: &w.cancel,
 		soft:   e.soft,
 	}
+	r.t, r.live = e.jobTools(j.ID, &r.rungNow)
 	err := r.drive(e.hard)
 	if err != nil {
 		r.log.Error().Err(err).Msg("job stopped; it resumes at the next start")
@@ -344,6 +372,7 @@ func (e *Engine) afterJobLocked(j *persist.Job) {
 	}()
 	e.log.Info().Str("zone", j.Zone).Str("job", j.ID).Str("result", j.Result).Str("rung", j.Rung).
 		Str("cause", j.Cause).Msg("job ended")
+	e.finishedSinceMail = true
 	switch j.Result {
 	case "upgraded":
 		if !j.Started.IsZero() {
@@ -383,7 +412,8 @@ func (e *Engine) saveQueueLocked() {
 }
 
 func (e *Engine) queueStateLocked() persist.QueueState {
-	return persist.QueueState{Paused: e.paused, Reason: e.reason, BreakerCause: e.breaker.cause, BreakerCount: e.breaker.n}
+	return persist.QueueState{Paused: e.paused, Reason: e.reason, BreakerCause: e.breaker.cause, BreakerCount: e.breaker.n,
+		LastReport: e.lastReport}
 }
 
 // unfixable reports whether a cause is one no rung can fix.

@@ -173,7 +173,7 @@ func startEngine(t testing.TB, kv map[string]string) *testEngine {
 	return startEngineAt(t, db, kv)
 }
 
-func startEngineAt(t testing.TB, db string, kv map[string]string) *testEngine {
+func startEngineAt(t testing.TB, db string, kv map[string]string, before ...func(*Engine)) *testEngine {
 	t.Helper()
 	conf := map[string]string{"db_path": db, "socket_path": "/tmp/unused.sock",
 		"stage_timeout": "20s", "verify_timeout": "5s"}
@@ -194,6 +194,9 @@ func startEngineAt(t testing.TB, db string, kv map[string]string) *testEngine {
 		log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(zerolog.InfoLevel)
 	}
 	e := NewEngine(store, cfg, nil, log)
+	for _, f := range before {
+		f(e)
+	}
 	if err := e.start(); err != nil {
 		t.Fatal(err)
 	}

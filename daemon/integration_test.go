@@ -75,9 +75,16 @@ func TestCLIVerbs(t *testing.T) {
 	if out, code := d.admCode("enqueue", "a1"); code == 0 || !strings.Contains(out, "a1") {
 		t.Errorf("second enqueue of a1: exit %d %q", code, out)
 	}
-	// Paused: nothing starts; wait times out with 2.
-	if _, code := d.admCode("wait", "--timeout", "300ms"); code != 2 {
-		t.Errorf("wait on a paused queue: exit %d, want 2", code)
+	// Paused: nothing starts; wait says so and exits 4, or, told to wait
+	// through the pause, times out with 2.
+	if out, code := d.admCode("wait", "--timeout", "20s"); code != 4 || !strings.Contains(out, "paused by the operator") {
+		t.Errorf("wait on a paused queue: exit %d, want 4: %s", code, out)
+	}
+	if _, code := d.admCode("wait", "--through-pause", "--timeout", "300ms"); code != 2 {
+		t.Errorf("wait --through-pause on a paused queue: exit %d, want 2", code)
+	}
+	if out := d.mustAdm("list", "-H", "-o", "zone,waiting"); !strings.Contains(out, "a1  queue paused by the operator (zoneupadm resume)") {
+		t.Errorf("list -o zone,waiting: %q", out)
 	}
 	if out := d.mustAdm("list", "-p", "-o", "zone,state"); out != "a1:queued\na2:queued\na3:queued\na4:queued\n" {
 		t.Errorf("list -p: %q", out)

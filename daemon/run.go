@@ -34,6 +34,10 @@ type run struct {
 	// gzRestore reports the end of a global publisher restore this job
 	// started (nil when none is under way).
 	gzRestore chan error
+	// live writes the tool runs into the job's log as they happen; rungNow
+	// is the rung of the open history step, for its lines.
+	live    *liveLog
+	rungNow atomic.Pointer[string]
 
 	// What this process last saw of the zone, or made of it with a tool
 	// that succeeded: a stage that follows one which just looked need not
@@ -61,6 +65,7 @@ func (r *run) drive(ctx context.Context) error {
 		return err
 	}
 	r.interruptOpenStep()
+	r.mine()
 	for !fsm.Terminal(r.m.Current()) {
 		if r.soft.Err() != nil {
 			return nil // stage boundary: leave the rest for the next start
@@ -146,6 +151,7 @@ func (r *run) persistTransition(from, to fsm.State, ev fsm.Event) error {
 		return err
 	}
 	r.log.Info().Str("from", string(from)).Str("to", string(to)).Str("event", string(ev)).Msg("transition")
+	r.e.stateChanged()
 	if !fsm.Terminal(to) {
 		r.note("event", line)
 	}
@@ -188,6 +194,7 @@ func (r *run) note(kind, text string) {
 
 // begin opens a history step and persists it before the side effect.
 func (r *run) begin(stage, rung string) error {
+	r.rungNow.Store(&rung)
 	r.job.History = append(r.job.History, persist.Step{Stage: stage, Rung: rung, Started: r.e.now()})
 	return r.save()
 }
@@ -272,6 +279,16 @@ func retryTransient(ctx context.Context, stop <-chan struct{}, cfg Config, note 
 	}
 }
 
+// mine tells the live log which lines of a host-wide listing are this
+// job's: its zone's, its zonepath's and its datasets'.
+func (r *run) mine(more ...string) {
+	if r.live == nil {
+		return
+	}
+	words := append([]string{":" + r.job.Zone + ":", r.job.Zonepath, r.job.Dataset}, more...)
+	r.live.setMine(words...)
+}
+
 // zone reads the zone's current line from zoneadm.
 func (r *run) zone(ctx context.Context) (host.Zone, error) {
 	z, err := r.t.Zone(ctx, r.job.Zone)
@@ -349,8 +366,5 @@ func oneLine(s string) string {
 		}
 		s = strings.Join(keep, "; ")
 	}
-	if len(s) > 400 {
-		s = s[:400] + "..."
-	}
-	return s
+	return host.Clip(s, 400)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"zoneup/daemon/api"
@@ -17,77 +19,92 @@ import (
 var _ api.Service = (*Engine)(nil)
 
 // Enqueue queues zones. Only bad names, global and SUNW*, zones the host does
-// not have, and zones with a job that is not terminal are refused; anything
-// else is preflight's business.
+// not have, zones named twice, and zones with a job that is not terminal
+// are refused; anything else is preflight's business. The host is asked
+// once for the whole request (`zoneadm list -cp`), and every new job is
+// stored in one transaction, however many zones it names.
 func (e *Engine) Enqueue(ctx context.Context, req api.EnqueueRequest) []api.EnqueueResult {
-	out := make([]api.EnqueueResult, 0, len(req.Zones))
-	allow, err := ParseAllow(joinComma(req.Allow))
-	for _, zone := range req.Zones {
-		res := api.EnqueueResult{Zone: zone}
-		if err == nil {
-			// Each job may start while the next zones are checked.
-			if res.ID, err = e.enqueueOne(ctx, zone, allow, req.NoBoot); err == nil {
-				e.kick()
-			}
+	out := make([]api.EnqueueResult, len(req.Zones))
+	allow, err := ParseAllow(strings.Join(req.Allow, ","))
+	if err != nil {
+		err = fmt.Errorf("%w: --allow: %v", api.ErrInvalid, err)
+	}
+	var known map[string]bool
+	if err == nil && e.isStopping() {
+		err = api.ErrStopping
+	}
+	if err == nil {
+		zones, lerr := e.tools("").Zones(ctx)
+		if lerr != nil {
+			err = fmt.Errorf("zoneadm list -cp: %w", lerr)
 		}
-		if err != nil {
-			res.Code, res.Error = api.CodeOf(err), err.Error()
-			if !errors.Is(err, api.ErrInvalid) {
-				err = nil // one zone's refusal does not stop the others
-			}
+		known = make(map[string]bool, len(zones))
+		for _, z := range zones {
+			known[z.Name] = true
 		}
-		out = append(out, res)
 	}
-	return out
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ","
-		}
-		out += x
-	}
-	return out
-}
-
-func (e *Engine) enqueueOne(ctx context.Context, zone string, allow []string, noBoot bool) (string, error) {
-	if err := checkName(zone); err != nil {
-		return "", err
-	}
-	if e.isStopping() {
-		return "", api.ErrStopping
-	}
-	if _, err := e.tools("").Zone(ctx, zone); errors.Is(err, host.ErrNoSuchZone) {
-		return "", fmt.Errorf("%w: %s", api.ErrUnknownZone, zone)
-	} else if err != nil {
-		return "", fmt.Errorf("zoneadm -z %s list -p: %w", zone, err)
-	}
+	warning := e.tooLongWarning()
+	cfg := e.config()
+	refuse := func(i int, err error) { out[i].Code, out[i].Error = api.CodeOf(err), err.Error() }
+	seen := make(map[string]bool, len(req.Zones))
+	var jobs []*persist.Job
+	var at []int // position in out of each job
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if id, ok := e.active[zone]; ok {
-		return "", fmt.Errorf("%w: %s has job %s", api.ErrActive, zone, id)
+	for i, zone := range req.Zones {
+		out[i].Zone = zone
+		switch {
+		case err != nil:
+			refuse(i, err)
+		case checkName(zone) != nil:
+			refuse(i, checkName(zone))
+		case seen[zone]:
+			refuse(i, fmt.Errorf("%w: %s is given twice", api.ErrInvalid, zone))
+		case !known[zone]:
+			refuse(i, fmt.Errorf("%w: %s", api.ErrUnknownZone, zone))
+		case e.active[zone] != "":
+			refuse(i, fmt.Errorf("%w: %s has job %s", api.ErrActive, zone, e.active[zone]))
+		default:
+			seen[zone] = true
+			jobs = append(jobs, &persist.Job{ID: e.newID(), Zone: zone, State: string(fsm.Queued),
+				Allow: union(cfg.Allow, allow), NoBoot: req.NoBoot, Enqueued: e.now(), Attempt: 1})
+			at = append(at, i)
+		}
 	}
-	cfg := e.config()
-	j := &persist.Job{
-		ID:       e.newID(),
-		Zone:     zone,
-		State:    string(fsm.Queued),
-		Allow:    union(cfg.Allow, allow),
-		NoBoot:   noBoot,
-		Enqueued: e.now(),
-		Attempt:  1,
+	if len(jobs) == 0 {
+		return out
 	}
-	if err := e.store.PutJob(j); err != nil {
-		return "", err
+	if perr := e.store.PutJobs(jobs); perr != nil {
+		for _, i := range at {
+			refuse(i, perr)
+		}
+		return out
 	}
-	e.active[zone] = j.ID
-	e.queue = append(e.queue, j.ID)
+	for k, j := range jobs {
+		out[at[k]].ID, out[at[k]].Warning = j.ID, warning
+		e.active[j.Zone] = j.ID
+		e.queue = append(e.queue, j.ID)
+	}
 	e.changed()
-	return j.ID, nil
+	e.stateChanged()
+	e.kick()
+	return out
 }
 
+// tooLongWarning says, in the day, that a job predicted longer than the
+// whole window will never start ("" when it fits).
+func (e *Engine) tooLongWarning() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cfg := e.config()
+	if p := e.predictLocked(cfg); !cfg.Window.Always && p > cfg.Window.Length() {
+		return fmt.Sprintf("its predicted %s is longer than the whole window %s (%s): it will not start until the window is widened or default_job_duration lowered",
+			roundDur(p), cfg.Window, roundDur(cfg.Window.Length()))
+	}
+	return ""
+}
+
+// union is a and b without repeats, in ladder order.
 func union(a, b []string) []string {
 	out := slices.Clone(a)
 	for _, x := range b {
@@ -95,6 +112,7 @@ func union(a, b []string) []string {
 			out = append(out, x)
 		}
 	}
+	sortRungs(out)
 	return out
 }
 
@@ -114,7 +132,8 @@ func checkName(zone string) error {
 
 // Jobs streams every job in enqueue order.
 func (e *Engine) Jobs(fn func(api.Job) error) error {
-	return e.store.ForEachJob(func(j *persist.Job) error { return fn(ToAPI(j)) })
+	v := e.view()
+	return e.store.ForEachJob(func(j *persist.Job) error { return fn(v.apiJob(ToAPI(j))) })
 }
 
 // Status returns the newest job of a zone.
@@ -123,7 +142,7 @@ func (e *Engine) Status(zone string) (api.Job, error) {
 	if err != nil {
 		return api.Job{}, err
 	}
-	return ToAPI(j), nil
+	return e.view().apiJob(ToAPI(j)), nil
 }
 
 func (e *Engine) latest(zone string) (*persist.Job, error) {
@@ -239,34 +258,9 @@ func (e *Engine) setPaused(p bool, reason string) error {
 	e.paused, e.reason = p, reason
 	e.breaker.cause, e.breaker.n = q.BreakerCause, q.BreakerCount
 	e.changed()
+	e.stateChanged()
 	e.kick()
 	return nil
-}
-
-// Report is the morning report: every job's latest attempt and a count per
-// result.
-func (e *Engine) Report() (api.Report, error) {
-	rep := api.Report{Generated: e.now(), Summary: map[string]int{}, Jobs: []api.Job{}}
-	for _, r := range api.Results {
-		rep.Summary[r] = 0
-	}
-	err := e.store.ForEachJob(func(j *persist.Job) error {
-		a := ToAPI(j)
-		rep.Jobs = append(rep.Jobs, a)
-		switch {
-		case a.Result != "":
-			rep.Summary[a.Result]++
-		case a.State == string(fsm.Queued):
-			rep.Queued++
-		default:
-			rep.Running++
-		}
-		return nil
-	})
-	e.mu.Lock()
-	rep.Paused, rep.Reason = e.paused, e.reason
-	e.mu.Unlock()
-	return rep, err
 }
 
 // Log returns the zone's newest job's log lines after seq.
@@ -281,7 +275,7 @@ func (e *Engine) Log(zone string, after uint64) ([]api.LogLine, error) {
 	}
 	out := make([]api.LogLine, len(entries))
 	for i, l := range entries {
-		out[i] = api.LogLine{Seq: l.Seq, Time: l.Time, Kind: l.Kind, Text: l.Text}
+		out[i] = api.LogLine{Seq: l.Seq, Time: l.Time, Kind: l.Kind, Text: l.Text, Tool: l.Tool, Rung: l.Rung}
 	}
 	return out, nil
 }
@@ -333,6 +327,8 @@ func (e *Engine) Shutdown() {
 			<-finished
 		}
 		e.hardCancel()
+		<-e.metricsDone
+		e.writeMetrics() // every job persisted where it stands
 		close(e.done)
 	}()
 }
@@ -346,13 +342,29 @@ func (e *Engine) isStopping() bool {
 	return e.stopping
 }
 
-// Info describes the daemon.
+// Info describes the daemon: its settings, the window and whether it is
+// open now, pause and breaker, and how many jobs are in each state.
 func (e *Engine) Info() api.Info {
+	counts := map[string]int{}
+	_ = e.store.ForEachJob(func(j *persist.Job) error {
+		counts[j.State]++
+		return nil
+	})
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	cfg := e.config()
-	return api.Info{PID: os.Getpid(), Paused: e.paused, Reason: e.reason, Concurrency: cfg.Concurrency,
-		Window: cfg.Window.String(), Running: len(e.running), Queued: len(e.queue), Stopping: e.stopping}
+	now := e.now()
+	in := api.Info{PID: os.Getpid(), Version: api.Version, Paused: e.paused, Reason: e.reason, Concurrency: cfg.Concurrency,
+		Window: cfg.Window.String(), Running: len(e.running), Queued: len(e.queue), Stopping: e.stopping,
+		WindowOpen: cfg.Window.Remaining(now) > 0, BreakerCause: e.breaker.cause, BreakerCount: e.breaker.n,
+		BreakerThreshold: cfg.BreakerThreshold, Counts: counts, Settings: maps.Clone(cfg.Values)}
+	if !in.WindowOpen {
+		in.NextOpen = cfg.Window.NextOpen(now)
+	}
+	if in.Settings == nil {
+		in.Settings = map[string]string{}
+	}
+	return in
 }
 
 // ToAPI converts a stored job into the JSON job object of SPEC 5.
@@ -369,6 +381,9 @@ func ToAPI(j *persist.Job) api.Job {
 	}
 	if !j.SnapshotTaken && j.Terminal() {
 		a.Snapshot = ""
+	}
+	if n := len(j.History); n > 0 && !j.Terminal() && j.History[n-1].Ended.IsZero() {
+		a.StageStarted = j.History[n-1].Started
 	}
 	for _, s := range j.History {
 		st := api.Step{Stage: s.Stage, Rung: s.Rung, Started: s.Started.UTC().Format(time.RFC3339), Outcome: s.Outcome, Error: s.Error}

@@ -75,7 +75,7 @@ func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 			// A failed attach leaves the zone configured (reference 2.3).
 			r.left(host.StateConfigured, nil)
 		}
-		if res.Log != "" {
+		if res.Log != "" && (r.live == nil || !r.live.followed(res.LogFile)) {
 			r.note("attach-log", res.Log)
 		}
 		return err
@@ -134,6 +134,7 @@ func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResu
 	if r.job.FailClass == "" {
 		r.job.FailClass = string(host.FailOther) // killed: nothing said why
 	}
+	r.e.metrics.AttachFailure(r.job.FailClass)
 	r.job.FailPublisher = ""
 	if f.Kind == host.FailTransport {
 		r.job.FailPublisher = r.namedGlobalPublisher(ctx, res)

@@ -38,6 +38,7 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 		return block("brand", err)
 	}
 	r.job.Brand = z.Brand
+	r.mine(z.Zonepath)
 	switch z.State {
 	case host.StateInstalled, host.StateRunning, host.StateConfigured:
 	default:
@@ -66,6 +67,7 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 		return block("no-space", fmt.Errorf("no space: %s has %s available, the zone BE %s uses %s", ds, bytesIEC(avail), zbe, bytesIEC(used)))
 	}
 	r.job.Zonepath, r.job.Dataset, r.job.ZBE = z.Zonepath, ds, zbe
+	r.mine(z.Zonepath, ds)
 	exists, err := r.t.SnapshotExists(ctx, r.snapName())
 	if err != nil {
 		return block("", err)

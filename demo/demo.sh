@@ -23,7 +23,9 @@ cleanup() {
 trap cleanup EXIT
 
 world=$work/world sock=$work/run/zoneupd.sock db=$work/var/zoneup.db
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only: a log file or a pipe gets plain text.
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold= plain=; fi
+say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 
 say "A simulated Solaris 11 Express host with $fleet OpenSolaris zones (seed $seed)"
 "$bin/zonesim" init --world "$world" --profile s11e --fleet "$fleet" --seed "$seed" >/dev/null
@@ -50,8 +52,12 @@ say "zoneupadm enqueue: half the zones may have their image re-created (--allow 
 adm enqueue --allow recreate-image "${with[@]}"
 adm enqueue "${without[@]}"
 
-say "The night, live (one line a second: what is running, and where)"
 start=$(date +%s)
+first=${without[0]}
+say "The attach log of $first as the brand writes it (zoneupadm log -f $first, first lines)"
+adm log -f "$first" 2>/dev/null | grep -m 8 'attach-log' || true
+
+say "The night, live (one line a second: what is running, and where)"
 while :; do
   rc=0; adm wait --timeout 1s >/dev/null 2>&1 || rc=$?
   adm list -p -o zone,state,result | awk -F: -v t="$(( $(date +%s) - start ))" '
@@ -64,11 +70,11 @@ done
 echo
 adm list
 
-say "The morning report"
+say "The morning report (zoneupadm report: the night's jobs, each zone once, what to do next)"
 adm report
 
 say "Checking every outcome against the simulator's expectations"
-adm report --json >"$work/report.json"
+adm report --all --json >"$work/report.json"
 "$bin/zonesim" expect --state "$work/before.json" --report "$work/report.json" --allow remove-conflicts \
   --allow-zones recreate-image="$(IFS=,; echo "${with[*]}")"
 

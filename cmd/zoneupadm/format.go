@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -26,7 +28,7 @@ var fields = []field{
 	{"state", func(j api.Job, _ time.Time) string { return j.State }},
 	{"terminal", func(j api.Job, _ time.Time) string { return strconv.FormatBool(j.Terminal) }},
 	{"result", func(j api.Job, _ time.Time) string { return j.Result }},
-	{"rung", func(j api.Job, _ time.Time) string { return j.Rung }},
+	{"rung", func(j api.Job, _ time.Time) string { return currentRung(j) }},
 	{"snapshot", func(j api.Job, _ time.Time) string { return j.Snapshot }},
 	{"allow", func(j api.Job, _ time.Time) string { return strings.Join(j.Allow, ",") }},
 	{"removed_packages", func(j api.Job, _ time.Time) string { return strings.Join(j.RemovedPackages, ",") }},
@@ -39,10 +41,43 @@ var fields = []field{
 	{"started", func(j api.Job, _ time.Time) string { return stamp(j.Started) }},
 	{"ended", func(j api.Job, _ time.Time) string { return stamp(j.Ended) }},
 	{"elapsed", func(j api.Job, now time.Time) string { return elapsed(j, now) }},
+	{"stage_started", func(j api.Job, _ time.Time) string { return stamp(j.StageStarted) }},
+	{"stage_elapsed", func(j api.Job, now time.Time) string { return since(j.StageStarted, now) }},
+	{"waiting", func(j api.Job, _ time.Time) string { return j.Waiting }},
+	{"predicted_seconds", func(j api.Job, _ time.Time) string {
+		if j.Predicted == 0 {
+			return ""
+		}
+		return strconv.FormatInt(j.Predicted, 10)
+	}},
+}
+
+// currentRung is the rung that saved the job, or, while it runs, the rung
+// being tried (the last history step that names one).
+func currentRung(j api.Job) string {
+	if j.Rung != "" || j.Terminal {
+		return j.Rung
+	}
+	for i := len(j.History) - 1; i >= 0; i-- {
+		if r := j.History[i].Rung; r != "" {
+			return r
+		}
+	}
+	return ""
+}
+
+// since is now - t to the second, "" for a zero t.
+func since(t, now time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return max(now.Sub(t), 0).Round(time.Second).String()
 }
 
 // defaultColumns is what list shows without -o.
-var defaultColumns = mustFields("zone", "state", "rung", "result", "elapsed", "id")
+// The rung is the one being tried while the job runs; stage_elapsed is how
+// long its current stage has run; waiting says why a queued job waits.
+var defaultColumns = mustFields("zone", "state", "rung", "stage_elapsed", "result", "elapsed", "waiting", "id")
 
 func fieldNames() []string {
 	out := make([]string, len(fields))
@@ -89,18 +124,8 @@ func stamp(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// elapsed is the job's running time, started to ended (or to now while it
-// runs), to the second: "3m12s". "" before it started.
-func elapsed(j api.Job, now time.Time) string {
-	if j.Started.IsZero() {
-		return ""
-	}
-	end := j.Ended
-	if end.IsZero() {
-		end = now
-	}
-	return max(end.Sub(j.Started), 0).Round(time.Second).String()
-}
+// elapsed is the job's running time (api.Elapsed).
+func elapsed(j api.Job, now time.Time) string { return api.Elapsed(j, now) }
 
 // table prints aligned columns for people, "-" for empty values. Rows go
 // in as jobs arrive; tabwriter holds only their cells until Flush.
@@ -215,6 +240,26 @@ func writeStatus(w io.Writer, j api.Job, now time.Time) error {
 	kv("started", localTime(j.Started))
 	kv("ended", localTime(j.Ended))
 	kv("elapsed", elapsed(j, now))
+	if !j.Terminal && currentRung(j) != "" {
+		kv("trying", currentRung(j))
+	}
+	if !j.StageStarted.IsZero() {
+		kv("in stage", fmt.Sprintf("%s for %s", j.State, since(j.StageStarted, now)))
+	}
+	if !j.Terminal && j.Predicted > 0 {
+		p := time.Duration(j.Predicted) * time.Second
+		switch rem := p - now.Sub(j.Started); {
+		case j.Started.IsZero():
+			kv("expected", fmt.Sprintf("about %s, from earlier upgrades", p.Round(time.Second)))
+		case rem > 0:
+			kv("expected", fmt.Sprintf("about %s in all, from earlier upgrades: %s left", p.Round(time.Second), rem.Round(time.Second)))
+		default:
+			kv("expected", fmt.Sprintf("about %s in all, from earlier upgrades: over it by %s", p.Round(time.Second), (-rem).Round(time.Second)))
+		}
+	}
+	if j.Waiting != "" {
+		kv("waiting", j.Waiting)
+	}
 	list("removed packages", j.RemovedPackages)
 	list("restored files", j.RestoredFiles)
 	list("warnings", j.Warnings)
@@ -242,13 +287,18 @@ func writeStatus(w io.Writer, j api.Job, now time.Time) error {
 // multi-line text (tool output, the attach log) line up under it.
 const logIndent = len("2006-01-02 15:04:05  attach-log  ")
 
-// writeLog prints log lines as TIME KIND TEXT.
+// writeLog prints log lines as TIME KIND TEXT, the text after the rung
+// it belongs to, in brackets, when there is one.
 func writeLog(w io.Writer, lines []api.LogLine) error {
 	pad := strings.Repeat(" ", logIndent)
 	var b strings.Builder
 	for _, l := range lines {
 		b.Reset()
 		text := strings.Split(strings.TrimRight(l.Text, "\n"), "\n")
+		if l.Rung != "" {
+			// Whose line: the rung the job was on.
+			text[0] = "[" + l.Rung + "] " + text[0]
+		}
 		fmt.Fprintf(&b, "%s  %-10s  %s\n", localTime(l.Time), l.Kind, text[0])
 		for _, t := range text[1:] {
 			b.WriteString(pad)
@@ -267,4 +317,51 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// writeInfo prints the daemon's description as key: value lines, then its
+// settings and the jobs per state.
+func writeInfo(w io.Writer, in api.Info, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	kv := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, orDash(v)) }
+	kv("zoneupd", fmt.Sprintf("%s, pid %d", orDash(in.Version), in.PID))
+	switch {
+	case in.Window == "always":
+		kv("window", "always (open)")
+	case in.WindowOpen:
+		kv("window", in.Window+" (open now)")
+	default:
+		kv("window", fmt.Sprintf("%s (closed; opens at %s)", in.Window, localTime(in.NextOpen)))
+	}
+	queue := "running"
+	switch {
+	case in.Stopping:
+		queue = "draining: nothing new starts"
+	case in.Paused:
+		queue = "paused: " + orDash(in.Reason) + " (zoneupadm resume)"
+	}
+	kv("queue", queue)
+	breaker := "off"
+	if in.BreakerThreshold > 0 {
+		breaker = fmt.Sprintf("%d of %d jobs in a row with the same unfixable cause", in.BreakerCount, in.BreakerThreshold)
+		if in.BreakerCause != "" {
+			breaker += " (" + in.BreakerCause + ")"
+		}
+	}
+	kv("circuit breaker", breaker)
+	kv("concurrency", fmt.Sprintf("%d (%d running, %d queued)", in.Concurrency, in.Running, in.Queued))
+	var states []string
+	for _, s := range slices.Sorted(maps.Keys(in.Counts)) {
+		states = append(states, fmt.Sprintf("%d %s", in.Counts[s], s))
+	}
+	kv("jobs", strings.Join(states, ", "))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nsettings:")
+	tw = tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	for _, k := range slices.Sorted(maps.Keys(in.Settings)) {
+		fmt.Fprintf(tw, "  %s\t%s\n", k, orDash(in.Settings[k]))
+	}
+	return tw.Flush()
 }

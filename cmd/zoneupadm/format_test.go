@@ -71,6 +71,7 @@ func TestFieldSelection(t *testing.T) {
 		"snapshot": "s@zoneup-id1", "allow": "remove-conflicts,recreate-image", "removed_packages": "a,b",
 		"restored_files": "etc/passwd", "warnings": "w", "error": "", "attempt": "2", "cause": "no-space",
 		"enqueued": "2024-05-01T01:00:00Z", "started": "2024-05-01T01:01:00Z", "ended": "2024-05-01T01:04:12Z", "elapsed": "3m13s",
+		"stage_started": "", "stage_elapsed": "", "waiting": "", "predicted_seconds": "",
 	}
 	for _, name := range fieldNames() {
 		f, ok := fieldNamed(name)

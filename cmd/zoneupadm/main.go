@@ -5,7 +5,9 @@
 //
 // Exit codes: 0 ok; 1 refused or failed; 2 usage; 130 interrupted. `wait`
 // has its own: 0 all done, 1 some job ended otherwise, 2 timed out, 3 any
-// error (so that a stopped daemon never reads as a rolled-back zone).
+// error (so that a stopped daemon never reads as a rolled-back zone), 4
+// the queue is paused and a job waited for is queued (without
+// --through-pause).
 package main
 
 import (
@@ -51,8 +53,11 @@ var verbs = []verb{
 	{"pause", "", "start no new jobs; running ones go on", (*app).pause},
 	{"resume", "", "start jobs again (also after the circuit breaker)", (*app).resume},
 	{"log", "[-f] ZONE", "the zone's log with tool output (-f: follow)", (*app).log},
-	{"report", "[--json]", "the morning report: outcomes and what to do next", (*app).report},
-	{"wait", "[--timeout DURATION] [ZONE...]", "until terminal; exit 0 all done, 1 not, 2 timeout", (*app).wait},
+	{"report", "[--since TIME | --night DATE | --all] [--json]", "the morning report of the last window: outcomes, zone states, what to do next", (*app).report},
+	{"info", "[--json]", "the daemon's settings, the window, pause and breaker, jobs per state", (*app).info},
+	{"forget", "[--before TIME] [ZONE...]", "drop finished jobs from the database (never a snapshot)", (*app).forget},
+	{"wait", "[--timeout DURATION] [--through-pause] [ZONE...]", "until terminal; exit 0 all done, 1 not, 2 timeout, 4 paused", (*app).wait},
+	{"version", "", "the versions of zoneupadm and zoneupd", (*app).version},
 	{"reload", "", "make zoneupd re-read its configuration", (*app).reload},
 	{"shutdown", "[--wait]", "drain and stop zoneupd (--wait: until stopped)", (*app).shutdown},
 }

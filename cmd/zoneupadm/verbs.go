@@ -100,6 +100,9 @@ func (a *app) enqueue(ctx context.Context, args []string) error {
 					refusals[i] = zoneMessage(zones[i], err)
 				} else {
 					queued[i] = fmt.Sprintf("%s: queued as job %s", zones[i], r.ID)
+					if r.Warning != "" {
+						queued[i] += " (warning: " + r.Warning + ")"
+					}
 				}
 			}
 		}
@@ -301,27 +304,144 @@ func (a *app) log(ctx context.Context, args []string) error {
 	})
 }
 
-// report prints the morning report (report.go), or the api.Report object.
+// report prints the morning report (report.go), or the api.Report object:
+// by default of the last window; --since TIME, --night DATE or --all.
 func (a *app) report(ctx context.Context, args []string) error {
-	var asJSON bool
-	if err := noArgs(args, map[string]*bool{"--json": &asJSON}); err != nil {
+	var asJSON, all bool
+	var since, night string
+	if err := noArgsWith(args, map[string]*bool{"--json": &asJSON, "--all": &all},
+		map[string]*string{"--since": &since, "--night": &night}); err != nil {
 		return err
 	}
-	rep, err := a.c.Report(ctx)
+	var req api.ReportRequest
+	n := 0
+	if all {
+		req.All, n = true, n+1
+	}
+	if night != "" {
+		if _, err := time.ParseInLocation("2006-01-02", night, time.Local); err != nil {
+			return usageError("--night %q: want a date, YYYY-MM-DD", night)
+		}
+		req.Night, n = night, n+1
+	}
+	if since != "" {
+		t, err := parseTime(since, a.now())
+		if err != nil {
+			return usageError("--since %q: %v", since, err)
+		}
+		req.Since, n = t, n+1
+	}
+	if n > 1 {
+		return usageError("give one of --since, --night and --all")
+	}
+	rep, err := a.c.Report(ctx, req)
 	if err != nil {
 		return err
 	}
 	if asJSON {
 		return writeJSON(a.out, rep)
 	}
-	return writeReport(a.out, rep, a.now())
+	return api.WriteReport(a.out, rep, a.now())
+}
+
+// parseTime reads a time given on the command line: RFC 3339, or local
+// "YYYY-MM-DD HH:MM", "YYYY-MM-DDTHH:MM" or "YYYY-MM-DD" (midnight), or
+// "HH:MM" today.
+func parseTime(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	if t, err := time.ParseInLocation("15:04", s, time.Local); err == nil {
+		return time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), 0, 0, time.Local), nil
+	}
+	return time.Time{}, errors.New(`want a time: RFC 3339, "YYYY-MM-DD HH:MM", "YYYY-MM-DD" or "HH:MM"`)
+}
+
+// noArgsWith is noArgs with string options too.
+func noArgsWith(args []string, bools map[string]*bool, strs map[string]*string) error {
+	pos, err := flags(args, bools, strs)
+	if err == nil && len(pos) > 0 {
+		err = usageError("unexpected argument %q", pos[0])
+	}
+	return err
+}
+
+// forget drops terminal jobs from the daemon's database: of the zones
+// named, or ended before --before (one of the two is needed). Snapshots
+// and jobs that are not terminal stay.
+func (a *app) forget(ctx context.Context, args []string) error {
+	var before string
+	zones, err := flags(args, nil, map[string]*string{"--before": &before})
+	if err != nil {
+		return err
+	}
+	var req api.ForgetRequest
+	if before != "" {
+		if req.Before, err = parseTime(before, a.now()); err != nil {
+			return usageError("--before %q: %v", before, err)
+		}
+	}
+	if len(zones) == 0 && req.Before.IsZero() {
+		return usageError("give --before TIME, or the zones whose finished jobs to forget")
+	}
+	for _, z := range zones {
+		if err := checkZone(z); err != nil {
+			return zoneError(z, err)
+		}
+	}
+	req.Zones = zones
+	res, err := a.c.Forget(ctx, req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "forgot %d finished job(s); snapshots and unfinished jobs are kept\n", len(res.Forgotten))
+	return nil
+}
+
+// info prints the daemon's settings, the window and whether it is open,
+// the pause and breaker state and the jobs per state.
+func (a *app) info(ctx context.Context, args []string) error {
+	var asJSON bool
+	if err := noArgs(args, map[string]*bool{"--json": &asJSON}); err != nil {
+		return err
+	}
+	in, err := a.c.Info(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(a.out, in)
+	}
+	return writeInfo(a.out, in, a.now())
+}
+
+// version prints zoneupadm's version and, when a daemon answers, its own.
+func (a *app) version(ctx context.Context, args []string) error {
+	if err := noArgs(args, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "zoneupadm %s\n", api.Version)
+	if in, err := a.c.Info(ctx); err == nil {
+		fmt.Fprintf(a.out, "zoneupd %s (pid %d)\n", orDash(in.Version), in.PID)
+	} else if errors.Is(err, client.ErrNotRunning) {
+		fmt.Fprintln(a.out, "zoneupd: not running")
+	}
+	return nil
 }
 
 // wait blocks on the long poll until every job named (default: all) is
-// terminal. Exit 0 when all ended done, 1 when one did not, 2 on timeout.
+// terminal. Exit 0 when all ended done, 1 when one did not, 2 on timeout,
+// 4 when the queue is paused (by the operator or the circuit breaker) and
+// a job waited for is still queued, unless --through-pause.
 func (a *app) wait(ctx context.Context, args []string) error {
 	var timeout string
-	zones, err := flags(args, nil, map[string]*string{"--timeout": &timeout})
+	var throughPause bool
+	zones, err := flags(args, map[string]*bool{"--through-pause": &throughPause}, map[string]*string{"--timeout": &timeout})
 	if err != nil {
 		return waitError(err)
 	}
@@ -347,6 +467,16 @@ func (a *app) wait(ctx context.Context, args []string) error {
 			return false, err
 		}
 		last = jobs
+		queued := false
+		for _, j := range jobs {
+			queued = queued || j.State == "queued"
+		}
+		if queued && !throughPause {
+			if in, err := a.c.Info(wctx); err == nil && in.Paused {
+				return false, &failure{code: 4, msg: fmt.Sprintf("wait: the queue is paused (%s) and these jobs will not start: %s (zoneupadm resume, or wait --through-pause)",
+					orDash(in.Reason), summarise(jobs, func(j api.Job) bool { return j.State == "queued" }))}
+			}
+		}
 		for _, j := range jobs {
 			if !j.Terminal {
 				return false, nil
@@ -354,6 +484,10 @@ func (a *app) wait(ctx context.Context, args []string) error {
 		}
 		return true, nil
 	})
+	var paused *failure
+	if errors.As(err, &paused) && paused.code == 4 {
+		return err
+	}
 	if err != nil {
 		// Judged by the clock, not by wctx.Err(): the poll may give up a
 		// moment before wctx's own timer fires.

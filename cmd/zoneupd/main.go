@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"zoneup/daemon"
+	"zoneup/daemon/api"
 	"zoneup/persist"
 	"zoneup/smf"
 )
@@ -43,6 +44,7 @@ func run(args []string) int {
 	background := fs.Bool("background", false, "start the daemon in its own session; return once it listens")
 	retryBackoff := fs.Duration("retry-backoff", 0, "first wait before repeating a transient failure (tests)")
 	drainGrace := fs.Duration("drain-grace", 0, "how long a shutdown lets running tools finish")
+	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(fs)
@@ -54,6 +56,10 @@ func run(args []string) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "zoneupd: unexpected argument %q (see zoneupd --help)\n", fs.Arg(0))
 		return smf.ExitConfig
+	}
+	if *version {
+		fmt.Printf("zoneupd %s\n", api.Version)
+		return 0
 	}
 	flags := map[string]string{}
 	fs.Visit(func(f *flag.Flag) {

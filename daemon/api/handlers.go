@@ -147,9 +147,45 @@ func (s *Server) queueOp(w http.ResponseWriter, fn func() error) {
 	writeJSON(w, s.svc.Info())
 }
 
-// GET /v1/report: the morning report.
+// GET /v1/report[?since=RFC3339|night=YYYY-MM-DD|all=1]: the morning
+// report, by default of the last window.
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {
-	rep, err := s.svc.Report()
+	q := r.URL.Query()
+	var req ReportRequest
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			s.fail(w, fmt.Errorf("%w: since=%q: not an RFC 3339 time", ErrInvalid, v))
+			return
+		}
+		req.Since = t
+	}
+	if v := q.Get("night"); v != "" {
+		if _, err := time.Parse("2006-01-02", v); err != nil {
+			s.fail(w, fmt.Errorf("%w: night=%q: not a date (YYYY-MM-DD)", ErrInvalid, v))
+			return
+		}
+		req.Night = v
+	}
+	if v := q.Get("all"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			s.fail(w, fmt.Errorf("%w: all=%q: not a boolean", ErrInvalid, v))
+			return
+		}
+		req.All = b
+	}
+	n := 0
+	for _, set := range []bool{!req.Since.IsZero(), req.Night != "", req.All} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		s.fail(w, fmt.Errorf("%w: give one of since, night and all", ErrInvalid))
+		return
+	}
+	rep, err := s.svc.Report(r.Context(), req)
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -216,6 +252,28 @@ func (s *Server) shutdown(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, s.svc.Info())
+}
+
+// POST /v1/forget: ForgetRequest -> ForgetResult.
+func (s *Server) forget(w http.ResponseWriter, r *http.Request) {
+	var req ForgetRequest
+	if err := decode(r, &req); err != nil {
+		s.fail(w, err)
+		return
+	}
+	if len(req.Zones) == 0 && req.Before.IsZero() {
+		s.fail(w, fmt.Errorf("%w: forget needs zones or a time before which jobs ended", ErrInvalid))
+		return
+	}
+	res, err := s.svc.Forget(r.Context(), req)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if res.Forgotten == nil {
+		res.Forgotten = []string{}
+	}
+	writeJSON(w, res)
 }
 
 // GET /v1/info: the daemon and its queue.

@@ -81,6 +81,30 @@ func (j *Job) AppendJSON(b []byte) []byte {
 		b = append(b, `,"zonepath":`...)
 		b = appendString(b, j.Zonepath)
 	}
+	if j.Waiting != "" {
+		b = append(b, `,"waiting":`...)
+		b = appendString(b, j.Waiting)
+	}
+	if !j.StageStarted.IsZero() {
+		b = append(b, `,"stage_started":`...)
+		b = appendTime(b, j.StageStarted)
+	}
+	if j.Predicted != 0 {
+		b = append(b, `,"predicted_seconds":`...)
+		b = strconv.AppendInt(b, j.Predicted, 10)
+	}
+	if j.HostState != "" {
+		b = append(b, `,"host_state":`...)
+		b = appendString(b, j.HostState)
+	}
+	if j.Meaning != "" {
+		b = append(b, `,"meaning":`...)
+		b = appendString(b, j.Meaning)
+	}
+	if len(j.Next) > 0 {
+		b = append(b, `,"next":`...)
+		b = appendStrings(b, j.Next)
+	}
 	return append(b, '}')
 }
 

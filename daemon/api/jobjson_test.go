@@ -18,7 +18,8 @@ func sampleJobs() []Job {
 			RestoredFiles: []string{"etc/passwd", "etc/ssh/sshd_config"}, Warnings: []string{odd}, Error: odd,
 			History: []Step{{Stage: "attach", Rung: "attach-update", Started: "2026-12-01T23:04:05Z", Outcome: "failed", Error: odd}, {Stage: "boot"}},
 			NoBoot:  true, Enqueued: t0, Started: t0.Add(time.Second), Ended: t0.In(time.FixedZone("x", -5*3600)).Add(time.Hour),
-			Attempt: 3, Cause: "transport solaris http://pkg.oracle.com/", Zonepath: "/zones/a:b"},
+			Attempt: 3, Cause: "transport solaris http://pkg.oracle.com/", Zonepath: "/zones/a:b",
+			Waiting: odd, StageStarted: t0.Add(2 * time.Second), Predicted: 3600, HostState: "configured", Meaning: odd, Next: []string{odd, "zoneadm -z x boot"}},
 	}
 }
 

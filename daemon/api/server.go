@@ -56,6 +56,14 @@ type peer struct {
 	err  error // nil: authorised; else wraps ErrForbidden
 }
 
+// PeerOf returns the credentials of the peer that sent the request whose
+// context ctx is (ok false outside a request of the control socket): the
+// service logs every operator action with the peer's uid.
+func PeerOf(ctx context.Context) (Cred, bool) {
+	p, ok := ctx.Value(peerKey{}).(peer)
+	return p.cred, ok
+}
+
 // NewServer returns a server for svc. It starts following svc's changes at
 // once (for the long poll); Close or Shutdown stops that.
 func NewServer(svc Service, opts ServerOptions) *Server {
@@ -165,6 +173,7 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/v1/reload", s.reload},
 		{"POST", "/v1/shutdown", s.shutdown},
 		{"GET", "/v1/info", s.info},
+		{"POST", "/v1/forget", s.forget},
 	}
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}
@@ -200,9 +209,34 @@ func (s *Server) routes() http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
-		mux.ServeHTTP(w, r)
+		if r.Method != http.MethodPost {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// Every operator action (every POST) is one line of the service
+		// log with who asked and how it went: the audit trail.
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		mux.ServeHTTP(sw, r)
+		s.log.Info().Str("action", strings.TrimPrefix(r.URL.Path, "/v1/")).Str("query", r.URL.RawQuery).
+			Int("peer_uid", p.cred.UID).Int("peer_gid", p.cred.GID).Int("peer_pid", p.cred.PID).Int("status", sw.status).
+			Msg("operator action")
 	})
 }
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (the long
+// requests lift their deadlines through it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // decode reads a JSON request body into v: one value, known fields only.
 func decode(r *http.Request, v any) error {

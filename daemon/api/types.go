@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// Version is zoneup's version, of the daemon and of the CLI alike; `make
+// build` sets it from VERSION (-ldflags -X zoneup/daemon/api.Version=...).
+var Version = "0.1.0"
+
 // Error kinds the service returns (wrapped with %w). The server maps each to
 // an HTTP status and a code; the client maps the code back to the same
 // sentinel, so zoneupadm can print a distinct message for each.
@@ -51,6 +55,21 @@ type Job struct {
 	Attempt  int       `json:"attempt"`
 	Cause    string    `json:"cause,omitempty"`
 	Zonepath string    `json:"zonepath,omitempty"`
+
+	// Waiting says why a queued job has not started (window closed, does
+	// not fit, paused, breaker, concurrency full); "" otherwise.
+	Waiting string `json:"waiting,omitempty"`
+	// StageStarted is when the current stage (or rung) began, for a job
+	// that is running.
+	StageStarted time.Time `json:"stage_started,omitzero"`
+	// Predicted is the expected duration of the whole job in seconds,
+	// from earlier upgrades, for a job that is not terminal (0: no history).
+	Predicted int64 `json:"predicted_seconds,omitempty"`
+	// In a report: the zone's state as the host says now, what it means,
+	// and the commands a person runs next.
+	HostState string   `json:"host_state,omitempty"`
+	Meaning   string   `json:"meaning,omitempty"`
+	Next      []string `json:"next,omitempty"`
 }
 
 // Step is one entry of a job's history.
@@ -76,6 +95,31 @@ type EnqueueResult struct {
 	ID    string `json:"id,omitempty"`    // the new job, when queued
 	Code  string `json:"code,omitempty"`  // error code when refused
 	Error string `json:"error,omitempty"` // one line, when refused
+	// Warning: queued, but something the operator should know now, in the
+	// day (the job is predicted to take longer than the whole window).
+	Warning string `json:"warning,omitempty"`
+}
+
+// ReportRequest chooses the jobs of a report: by default the last window's
+// (since the last report when the window is always open); Since, Night
+// (a local date, YYYY-MM-DD: the window that opened that day) or All.
+type ReportRequest struct {
+	Since time.Time
+	Night string
+	All   bool
+}
+
+// ForgetRequest drops terminal jobs: of the zones named (all zones when
+// none), ended before Before (any time when zero). At least one of the two
+// must be given.
+type ForgetRequest struct {
+	Zones  []string  `json:"zones"`
+	Before time.Time `json:"before,omitzero"`
+}
+
+// ForgetResult lists what was dropped.
+type ForgetResult struct {
+	Forgotten []string `json:"forgotten"` // job ids
 }
 
 // LogLine is one line of a job's log.
@@ -84,17 +128,24 @@ type LogLine struct {
 	Time time.Time `json:"time"`
 	Kind string    `json:"kind"`
 	Text string    `json:"text"`
+	Tool string    `json:"tool,omitempty"` // whose output: zoneadm, pkg, ...
+	Rung string    `json:"rung,omitempty"` // the rung the job was on
 }
 
 // Report is the morning report.
 type Report struct {
-	Generated time.Time      `json:"generated"`
-	Summary   map[string]int `json:"summary"` // count per result name: every name of Results, 0 included
-	Running   int            `json:"running"` // jobs past queued and not yet terminal
-	Queued    int            `json:"queued"`  // jobs waiting to start
-	Jobs      []Job          `json:"jobs"`
-	Paused    bool           `json:"paused"`
-	Reason    string         `json:"reason,omitempty"`
+	Generated time.Time `json:"generated"`
+	// Scope says which jobs: "the window 2026-12-01 22:00-06:00",
+	// "since 2026-12-01 06:00", "all jobs"; From and To bound it.
+	Scope   string         `json:"scope"`
+	From    time.Time      `json:"from,omitzero"`
+	To      time.Time      `json:"to,omitzero"`
+	Summary map[string]int `json:"summary"` // count per result name: every name of Results, 0 included
+	Running int            `json:"running"` // jobs past queued and not yet terminal
+	Queued  int            `json:"queued"`  // jobs waiting to start
+	Jobs    []Job          `json:"jobs"`
+	Paused  bool           `json:"paused"`
+	Reason  string         `json:"reason,omitempty"`
 }
 
 // Results are the result names of a terminal job (SPEC 5).
@@ -103,6 +154,7 @@ var Results = []string{"upgraded", "blocked", "rolled-back", "failed", "cancelle
 // Info describes the daemon and its queue.
 type Info struct {
 	PID         int    `json:"pid"`
+	Version     string `json:"version"`
 	Paused      bool   `json:"paused"`
 	Reason      string `json:"reason,omitempty"`
 	Concurrency int    `json:"concurrency"`
@@ -110,6 +162,16 @@ type Info struct {
 	Running     int    `json:"running"`
 	Queued      int    `json:"queued"`
 	Stopping    bool   `json:"stopping"`
+
+	WindowOpen bool      `json:"window_open"`
+	NextOpen   time.Time `json:"next_open,omitzero"` // when closed: when it opens
+	// The circuit breaker: jobs in a row that ended with the same
+	// unfixable cause, and the threshold that pauses the queue (0 = off).
+	BreakerCause     string            `json:"breaker_cause,omitempty"`
+	BreakerCount     int               `json:"breaker_count"`
+	BreakerThreshold int               `json:"breaker_threshold"`
+	Counts           map[string]int    `json:"counts"`   // jobs per state
+	Settings         map[string]string `json:"settings"` // every configuration key's value
 }
 
 // Changes is the reply of the long poll GET /v1/changes. Seq counts the
@@ -140,7 +202,10 @@ type Service interface {
 	Retry(zone string) error
 	Pause() error
 	Resume() error
-	Report() (Report, error)
+	Report(ctx context.Context, req ReportRequest) (Report, error)
+	// Forget drops terminal jobs (never one that is not terminal, never a
+	// snapshot).
+	Forget(ctx context.Context, req ForgetRequest) (ForgetResult, error)
 	// Log returns the lines of the zone's newest job after seq.
 	Log(zone string, after uint64) ([]LogLine, error)
 	// Changed returns a channel closed at the next change of any job or of

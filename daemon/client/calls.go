@@ -106,11 +106,28 @@ func (c *Client) Info(ctx context.Context) (api.Info, error) {
 	return in, err
 }
 
-// Report returns the morning report.
-func (c *Client) Report(ctx context.Context) (api.Report, error) {
+// Report returns the morning report of the jobs req chooses (the zero
+// request: the last window's).
+func (c *Client) Report(ctx context.Context, req api.ReportRequest) (api.Report, error) {
+	q := url.Values{}
+	switch {
+	case req.All:
+		q.Set("all", "1")
+	case req.Night != "":
+		q.Set("night", req.Night)
+	case !req.Since.IsZero():
+		q.Set("since", req.Since.Format(time.RFC3339))
+	}
 	var r api.Report
-	err := c.get(ctx, "/v1/report", nil, &r)
+	err := c.get(ctx, "/v1/report", q, &r)
 	return r, err
+}
+
+// Forget drops terminal jobs.
+func (c *Client) Forget(ctx context.Context, req api.ForgetRequest) (api.ForgetResult, error) {
+	var out api.ForgetResult
+	err := c.post(ctx, "/v1/forget", req, &out)
+	return out, err
 }
 
 // Log returns the log lines of the zone's newest job with a sequence

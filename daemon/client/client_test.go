@@ -61,7 +61,7 @@ func TestServerErrorsKeepTheirKind(t *testing.T) {
 		t.Fatalf("got %#v", err)
 	}
 	f.Errs["Report"] = errors.New("bbolt: disk I/O error")
-	_, err = c.Report(ctx)
+	_, err = c.Report(ctx, api.ReportRequest{})
 	if !errors.As(err, &e) || e.Code != "internal" || errors.Unwrap(err) != nil || err.Error() != "bbolt: disk I/O error" {
 		t.Fatalf("got %#v", err)
 	}
@@ -120,7 +120,7 @@ func TestEveryCall(t *testing.T) {
 	if in, err := c.Info(ctx); err != nil || in.PID != os.Getpid() {
 		t.Fatalf("info: %v %+v", err, in)
 	}
-	if r, err := c.Report(ctx); err != nil || r.Queued != 2 {
+	if r, err := c.Report(ctx, api.ReportRequest{}); err != nil || r.Queued != 2 {
 		t.Fatalf("report: %v %+v", err, r)
 	}
 	f.AddLog("web01", "event", "a")

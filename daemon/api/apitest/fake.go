@@ -282,8 +282,28 @@ func (f *Fake) SetPaused(p bool, reason string) {
 	f.fireLocked()
 }
 
-// Report counts results as the daemon does.
-func (f *Fake) Report() (api.Report, error) {
+// Forget drops the terminal jobs of the zones named (all when none).
+func (f *Fake) Forget(_ context.Context, req api.ForgetRequest) (api.ForgetResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.recordLocked("Forget"); err != nil {
+		return api.ForgetResult{}, err
+	}
+	var out api.ForgetResult
+	f.jobs = slices.DeleteFunc(f.jobs, func(j api.Job) bool {
+		drop := j.Terminal && (len(req.Zones) == 0 || slices.Contains(req.Zones, j.Zone)) &&
+			(req.Before.IsZero() || j.Ended.Before(req.Before))
+		if drop {
+			out.Forgotten = append(out.Forgotten, j.ID)
+		}
+		return drop
+	})
+	f.fireLocked()
+	return out, nil
+}
+
+// Report counts results as the daemon does (the request is not looked at).
+func (f *Fake) Report(_ context.Context, _ api.ReportRequest) (api.Report, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.recordLocked("Report"); err != nil {

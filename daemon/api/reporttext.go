@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"fmt"
@@ -8,13 +8,12 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"zoneup/daemon/api"
 )
 
 // reportGroups orders the morning report: one section per outcome, the
 // unfinished jobs last. note says what the outcome means for the zone.
 var reportGroups = []struct{ result, title, note string }{
+	{"upgraded-warnings", "UPGRADED WITH WARNINGS", "look at the warnings before you drop the snapshot"},
 	{"upgraded", "UPGRADED", ""},
 	{"rolled-back", "ROLLED BACK", "not rescued within policy; back on the snapshot and left detached (configured)"},
 	{"failed", "FAILED", "the rollback did not finish; a person must look"},
@@ -27,11 +26,14 @@ var reportGroups = []struct{ result, title, note string }{
 // sorted.
 var summaryOrder = []string{"upgraded", "rolled-back", "failed", "blocked", "cancelled", "running", "queued"}
 
-// writeReport prints the human morning report: a header, then each
+// WriteReport prints the human morning report: a header, then each
 // outcome's zones with what saved them, what changed in them, and for
 // every zone that needs a person the next command to run.
-func writeReport(w io.Writer, rep api.Report, now time.Time) error {
+func WriteReport(w io.Writer, rep Report, now time.Time) error {
 	fmt.Fprintf(w, "zoneup report, generated %s: %s\n", rep.Generated.Local().Format("2006-01-02 15:04:05 MST"), summaryLine(rep))
+	if rep.Scope != "" {
+		fmt.Fprintf(w, "covering %s\n", rep.Scope)
+	}
 	if rep.Paused {
 		fmt.Fprintf(w, "queue paused: %s (zoneupadm resume)\n", orDash(rep.Reason))
 	}
@@ -40,9 +42,9 @@ func writeReport(w io.Writer, rep api.Report, now time.Time) error {
 		width = max(width, len(j.Zone))
 	}
 	for _, g := range reportGroups {
-		var jobs []api.Job
+		var jobs []Job
 		for _, j := range rep.Jobs {
-			if j.Result == g.result {
+			if group(j) == g.result {
 				jobs = append(jobs, j)
 			}
 		}
@@ -69,11 +71,20 @@ func writeReport(w io.Writer, rep api.Report, now time.Time) error {
 	return nil
 }
 
+// group is the report section of a job: its result, upgraded zones with
+// warnings apart.
+func group(j Job) string {
+	if j.Result == "upgraded" && len(j.Warnings) > 0 {
+		return "upgraded-warnings"
+	}
+	return j.Result
+}
+
 // writeBlocked prints the blocked zones grouped by reason (the error that
 // refused them), the most common reason first: a host with a dozen bhyve
 // zones reads as one line of why, not twelve.
-func writeBlocked(w io.Writer, jobs []api.Job, width int, now time.Time) error {
-	byReason := map[string][]api.Job{}
+func writeBlocked(w io.Writer, jobs []Job, width int, now time.Time) error {
+	byReason := map[string][]Job{}
 	var reasons []string
 	for _, j := range jobs {
 		r := oneLine(j.Error)
@@ -111,7 +122,7 @@ func indent(s, prefix string) string {
 }
 
 // summaryLine is "12 jobs: 8 upgraded, 2 rolled-back, 1 failed, 1 blocked".
-func summaryLine(rep api.Report) string {
+func summaryLine(rep Report) string {
 	names := slices.Clone(summaryOrder)
 	var others []string
 	for k := range rep.Summary {
@@ -142,7 +153,7 @@ func summaryLine(rep api.Report) string {
 }
 
 // reportJob is one zone's entry: a headline, then "key: value" lines.
-func reportJob(j api.Job, width int, now time.Time) string {
+func reportJob(j Job, width int, now time.Time) string {
 	var b strings.Builder
 	head := []string{}
 	switch {
@@ -153,7 +164,7 @@ func reportJob(j api.Job, width int, now time.Time) string {
 	case j.Rung != "":
 		head = append(head, "last rung "+j.Rung)
 	}
-	if d := elapsed(j, now); d != "" {
+	if d := Elapsed(j, now); d != "" {
 		head = append(head, d)
 	}
 	if j.Attempt > 1 {
@@ -179,8 +190,18 @@ func reportJob(j api.Job, width int, now time.Time) string {
 		line("error", oneLine(j.Error))
 		line("cause", j.Cause)
 	}
+	switch {
+	case j.HostState == "":
+	case j.Meaning == "" || j.Meaning == j.HostState:
+		line("zone", j.HostState)
+	default:
+		line("zone", j.HostState+": "+j.Meaning)
+	}
+	if j.Waiting != "" {
+		line("waiting", j.Waiting)
+	}
 	line("snapshot", j.Snapshot)
-	for i, cmd := range nextCommands(j) {
+	for i, cmd := range j.Next {
 		if i == 0 {
 			line("next", cmd)
 		} else {
@@ -190,47 +211,22 @@ func reportJob(j api.Job, width int, now time.Time) string {
 	return b.String()
 }
 
-// nextCommands says what a person runs next for the job, if anything.
-func nextCommands(j api.Job) []string {
-	z := j.Zone
-	switch j.Result {
-	case "upgraded":
-		if j.Snapshot != "" {
-			return []string{"zfs destroy -r " + j.Snapshot + "   (once you are satisfied with the upgrade)"}
-		}
-	case "rolled-back":
-		cmds := []string{"zoneupadm log " + z}
-		if w := withheld(j); len(w) > 0 {
-			return append(cmds, fmt.Sprintf("zoneupadm enqueue --allow %s %s   (%s withheld by policy)",
-				strings.Join(w, ","), z, strings.Join(w, " and ")))
-		}
-		return append(cmds, "zoneupadm retry "+z)
-	case "failed":
-		cmds := []string{"zoneupadm log " + z}
-		if ds, snap, ok := strings.Cut(j.Snapshot, "@"); ok {
-			cmds = append(cmds, fmt.Sprintf("zfs list -H -r -o name %s   (then for each dataset, deepest first: zfs rollback DATASET@%s)", ds, snap))
-		}
-		return cmds
-	case "blocked":
-		return []string{"zoneupadm retry " + z + "   (once the error above is dealt with)"}
-	case "cancelled":
-		return []string{"zoneupadm retry " + z + "   (to run it again)"}
+// Elapsed is the job's running time, started to ended (or to now while it
+// runs), to the second: "3m12s". "" before it started.
+func Elapsed(j Job, now time.Time) string {
+	if j.Started.IsZero() {
+		return ""
 	}
-	return nil
+	end := j.Ended
+	if end.IsZero() {
+		end = now
+	}
+	return max(end.Sub(j.Started), 0).Round(time.Second).String()
 }
 
-// withheld returns the destructive rungs policy skipped for the job: the
-// history has them as skipped remediate steps, and the job's allow list
-// lacks them. (A destructive rung that was allowed and found nothing to
-// do is skipped too, but it is in the allow list.)
-func withheld(j api.Job) []string {
-	var out []string
-	for _, s := range j.History {
-		isDestructive := slices.ContainsFunc(destructive, func(d struct{ name, number string }) bool { return d.name == s.Rung })
-		if s.Stage == "remediate" && s.Outcome == "skipped" && isDestructive &&
-			!slices.Contains(j.Allow, s.Rung) && !slices.Contains(out, s.Rung) {
-			out = append(out, s.Rung)
-		}
+func orDash(s string) string {
+	if s == "" {
+		return "-"
 	}
-	return out
+	return s
 }

@@ -202,7 +202,7 @@ func BenchmarkEnqueue10k(b *testing.B) {
 		}
 		b.StartTimer()
 		t0 := time.Now()
-		res := e.Enqueue(context.Background(), api.EnqueueRequest{Zones: names})
+		res, _ := e.Enqueue(context.Background(), api.EnqueueRequest{Zones: names})
 		total += time.Since(t0)
 		b.StopTimer()
 		for _, r := range res {

@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 	"maps"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +109,52 @@ func TestWindowLength(t *testing.T) {
 		w, err := ParseWindow(spec)
 		if err != nil || w.Length() != want {
 			t.Errorf("%s: %s %v, want %s", spec, w.Length(), err, want)
+		}
+	}
+}
+
+// zoneupd.8 documents every configuration key with its default, and every
+// flag, as zoneupd --help lists them.
+func TestManPageHasEveryKeyAndDefault(t *testing.T) {
+	b, err := os.ReadFile("../man/zoneupd.8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	man := string(b)
+	for _, k := range Keys {
+		i := strings.Index(man, ".It Cm config/"+k+" ")
+		if i < 0 {
+			t.Errorf("zoneupd.8 has no entry for config/%s", k)
+			continue
+		}
+		entry := man[i:]
+		if j := strings.Index(entry[1:], "\n.It "); j > 0 {
+			entry = entry[:j+1]
+		}
+		def := Defaults[k]
+		switch {
+		case def == "":
+			if !strings.Contains(entry, "Default empty") {
+				t.Errorf("config/%s: the man page does not say it is empty by default", k)
+			}
+		case k == "restore_paths" || k == "conflict_packages" || k == "ladder":
+			// long lists: their first element is there
+			first, _, _ := strings.Cut(def, ",")
+			if !strings.Contains(entry, first) {
+				t.Errorf("config/%s: default %q not in %q", k, def, entry)
+			}
+		default:
+			if !strings.Contains(entry, def) {
+				t.Errorf("config/%s: default %q not in %q", k, def, entry)
+			}
+		}
+		if flag := "Fl -" + strings.ReplaceAll(k, "_", "-"); !strings.Contains(man, flag) {
+			t.Errorf("zoneupd.8 does not name the flag --%s", strings.ReplaceAll(k, "_", "-"))
+		}
+	}
+	for _, flag := range []string{"background", "version", "retry-backoff", "drain-grace"} {
+		if !strings.Contains(man, ".It Fl -"+flag) {
+			t.Errorf("zoneupd.8 has no entry for --%s", flag)
 		}
 	}
 }

@@ -219,7 +219,11 @@ func (e *testEngine) stop() {
 // enqueue queues zones and fails the test on any refusal.
 func (e *testEngine) enqueue(allow []string, zones ...string) {
 	e.t.Helper()
-	for _, r := range e.Enqueue(context.Background(), api.EnqueueRequest{Zones: zones, Allow: allow}) {
+	res, err := e.Enqueue(context.Background(), api.EnqueueRequest{Zones: zones, Allow: allow})
+	if err != nil {
+		e.t.Fatalf("enqueue %v: %v", zones, err)
+	}
+	for _, r := range res {
 		if r.Error != "" {
 			e.t.Fatalf("enqueue %s: %s", r.Zone, r.Error)
 		}

@@ -23,11 +23,11 @@ var _ api.Service = (*Engine)(nil)
 // are refused; anything else is preflight's business. The host is asked
 // once for the whole request (`zoneadm list -cp`), and every new job is
 // stored in one transaction, however many zones it names.
-func (e *Engine) Enqueue(ctx context.Context, req api.EnqueueRequest) []api.EnqueueResult {
+func (e *Engine) Enqueue(ctx context.Context, req api.EnqueueRequest) ([]api.EnqueueResult, error) {
 	out := make([]api.EnqueueResult, len(req.Zones))
 	allow, err := ParseAllow(strings.Join(req.Allow, ","))
 	if err != nil {
-		err = fmt.Errorf("%w: --allow: %v", api.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: --allow: %v", api.ErrInvalid, err)
 	}
 	var known map[string]bool
 	if err == nil && e.isStopping() {
@@ -72,13 +72,13 @@ func (e *Engine) Enqueue(ctx context.Context, req api.EnqueueRequest) []api.Enqu
 		}
 	}
 	if len(jobs) == 0 {
-		return out
+		return out, nil
 	}
 	if perr := e.store.PutJobs(jobs); perr != nil {
 		for _, i := range at {
 			refuse(i, perr)
 		}
-		return out
+		return out, nil
 	}
 	for k, j := range jobs {
 		out[at[k]].ID, out[at[k]].Warning = j.ID, warning
@@ -88,7 +88,7 @@ func (e *Engine) Enqueue(ctx context.Context, req api.EnqueueRequest) []api.Enqu
 	e.changed()
 	e.stateChanged()
 	e.kick()
-	return out
+	return out, nil
 }
 
 // tooLongWarning says, in the day, that a job predicted longer than the

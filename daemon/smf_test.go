@@ -251,3 +251,55 @@ func TestShutdownDrainsRunningAttach(t *testing.T) {
 		t.Errorf("attach -u ran %d times in all, %d before the shutdown: repeated after resume", n, attaches)
 	}
 }
+
+// The rough edges an administrator meets first: an admin_group the host
+// does not have is bad configuration (96, naming it); an empty or foreign
+// database file is refused (95) in one line that says it once and is left
+// as it was; a clean stop logs no error.
+func TestStartRefusals(t *testing.T) {
+	newScenario(t, fast, `{"profile": "s11e", "seed": 1, "zones": [{"name": "s1"}]}`)
+	bin := filepath.Join(binaries(t), "zoneupd")
+	run := func(args ...string) (int, string) {
+		var stderr strings.Builder
+		cmd := exec.Command(bin, args...)
+		cmd.Stderr = &stderr
+		return exitCode(cmd.Run()), stderr.String()
+	}
+	dir := t.TempDir()
+	code, msg := run("--db-path", filepath.Join(dir, "a.db"), "--socket-path", filepath.Join(dir, "a.s"), "--admin-group", "nosuchgroup-zoneup")
+	if code != 96 || !strings.Contains(msg, "admin_group") || strings.Count(strings.TrimSpace(msg), "\n") != 0 {
+		t.Errorf("bad admin_group: exit %d %q", code, msg)
+	}
+	for name, content := range map[string][]byte{"empty.db": nil, "text.db": []byte("not a database\n")} {
+		db := filepath.Join(dir, name)
+		if err := os.WriteFile(db, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, msg := run("--db-path", db, "--socket-path", filepath.Join(dir, name+".s"))
+		if code != 95 || !strings.Contains(msg, db) || strings.Count(msg, "database corrupt") != 1 || strings.Count(strings.TrimSpace(msg), "\n") != 0 {
+			t.Errorf("%s: exit %d %q", name, code, msg)
+		}
+		if got, _ := os.ReadFile(db); string(got) != string(content) {
+			t.Errorf("%s was changed", name)
+		}
+	}
+	// A clean start and stop: no error line.
+	var stderr strings.Builder
+	sock := filepath.Join(dir, "ok.s")
+	cmd := exec.Command(bin, "--db-path", filepath.Join(dir, "ok", "z.db"), "--socket-path", sock)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := client.New(sock)
+	waitInfo(t, c)
+	if err := c.Shutdown(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("zoneupd: %v\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), `"level":"error"`) {
+		t.Errorf("a clean stop logged an error:\n%s", stderr.String())
+	}
+}

@@ -1,9 +1,13 @@
 package daemon
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"zoneup/daemon/api"
 )
 
 // Why a queued job waits: one reason for each thing that holds it.
@@ -43,5 +47,35 @@ func TestWaitingReasons(t *testing.T) {
 	}
 	if got := base.waiting("a", "attach"); got != "" {
 		t.Errorf("a running job waits: %q", got)
+	}
+}
+
+// What enqueue refuses, one zone at a time, and the one request it refuses
+// as a whole (400 invalid, not internal): a bad --allow.
+func TestEnqueueRefusals(t *testing.T) {
+	newScenario(t, fast, `{"profile": "oi", "seed": 1, "zones": [{"name": "z1"}, {"name": "z2"}]}`)
+	e := startEngine(t, nil)
+	if err := e.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := e.Enqueue(ctx, api.EnqueueRequest{Zones: []string{"z1"}, Allow: []string{"image-update"}}); !errors.Is(err, api.ErrInvalid) || api.StatusOf(err) != 400 {
+		t.Fatalf("a bad --allow: %v (status %d)", err, api.StatusOf(err))
+	}
+	res, err := e.Enqueue(ctx, api.EnqueueRequest{Zones: []string{"z1", "z1", "nosuch", "global", "z2"}, Allow: []string{"7", "remove-conflicts"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"", "invalid", "unknown-zone", "global", ""}
+	for i, r := range res {
+		if r.Code != want[i] {
+			t.Errorf("%s: code %q (%s), want %q", r.Zone, r.Code, r.Error, want[i])
+		}
+	}
+	if !strings.Contains(res[1].Error, "given twice") {
+		t.Errorf("the second z1: %q", res[1].Error)
+	}
+	if j, _ := e.Status("z2"); strings.Join(j.Allow, ",") != "remove-conflicts,recreate-image" {
+		t.Errorf("allow %v, want ladder order", j.Allow)
 	}
 }

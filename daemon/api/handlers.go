@@ -27,7 +27,11 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, fmt.Errorf("%w: no zones given", ErrInvalid))
 		return
 	}
-	res := s.svc.Enqueue(r.Context(), req)
+	res, err := s.svc.Enqueue(r.Context(), req)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
 	if res == nil {
 		res = []EnqueueResult{}
 	}

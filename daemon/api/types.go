@@ -193,7 +193,9 @@ type ErrorReply struct {
 // Service is what the API server needs from the daemon. Every method is
 // safe for concurrent use.
 type Service interface {
-	Enqueue(ctx context.Context, req EnqueueRequest) []EnqueueResult
+	// Enqueue queues the zones of req, one result each; an error is a
+	// request that is wrong as a whole (a bad allow), nothing queued.
+	Enqueue(ctx context.Context, req EnqueueRequest) ([]EnqueueResult, error)
 	// Jobs calls fn for every job (latest attempt per job id) in enqueue order.
 	Jobs(fn func(Job) error) error
 	// Status returns the newest job of a zone (ErrNoJob, ErrBadName...).

@@ -156,7 +156,7 @@ func (f *Fake) recordLocked(format string, args ...any) error {
 
 // Enqueue queues every known, valid zone without an active job as job
 // "job-ZONE".
-func (f *Fake) Enqueue(_ context.Context, req api.EnqueueRequest) []api.EnqueueResult {
+func (f *Fake) Enqueue(_ context.Context, req api.EnqueueRequest) ([]api.EnqueueResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	err := f.recordLocked("Enqueue %s allow=%s noboot=%v", strings.Join(req.Zones, ","), strings.Join(req.Allow, ","), req.NoBoot)
@@ -178,7 +178,7 @@ func (f *Fake) Enqueue(_ context.Context, req api.EnqueueRequest) []api.EnqueueR
 		}
 		out = append(out, res)
 	}
-	return out
+	return out, nil
 }
 
 func (f *Fake) nowLocked() time.Time {

@@ -28,10 +28,25 @@
 //
 // The global zone's publishers (rung 2) are kept by globalPublishers: the
 // original list is recorded before the first change, jobs register as
-// holders, and the last holder's release restores the list in the
-// background while that job boots and verifies; the job waits for the
-// restore before it becomes terminal. A change of the list waits for every
-// running attach -u, and no attach -u starts during one.
+// holders, and when the last holder's ladder is over the list is restored,
+// unless a job that may still need the strip is queued in the open window
+// or running and not yet past global-publishers: then the strip is kept for
+// it (once a night, not once a job), and the job that turns out to be the
+// last one that could need it has the keeper settle. The restore goes on in
+// the background while that job boots and verifies, and the job waits for it
+// before it becomes terminal; the window's end and the drain settle too. A
+// change of the list waits for every running attach -u, and no attach -u
+// starts during one.
+//
+// Host-wide questions (the global zone's boot environments, entire and
+// publishers, the dataset and mount tables, the zone list) are answered
+// from hostFacts while nothing zoneup did could have changed them and they
+// are young (facts.go): a night asks each once, not once per job.
+//
+// The scheduler starts the queued job predicted longest (the zone's own
+// last run, else the mean of recent upgrades, else default_job_duration),
+// the longest that still fits in the window, so a night does not end with
+// one long ladder running alone.
 //
 // Drain (SIGTERM, SIGINT, zoneupadm shutdown): no new stage starts, running
 // tools get DrainGrace to finish, every job is persisted where it stands and

@@ -38,7 +38,14 @@ type Engine struct {
 	paused    bool
 	reason    string
 	durations []time.Duration // recent upgrade durations, for window admission
-	breaker   struct {
+	// zoneDur is how long each zone's last finished job took, and
+	// queuedZone the zone of each queued job: a zone's own history
+	// predicts its next job (longest first, window admission).
+	zoneDur    map[string]time.Duration
+	queuedZone map[string]string
+	// facts keeps the answers to host-wide questions for the night.
+	facts   *hostFacts
+	breaker struct {
 		cause string
 		n     int
 	}
@@ -69,6 +76,9 @@ type Engine struct {
 type worker struct {
 	id, zone string
 	cancel   atomic.Bool
+	// past: the job no longer needs the global zone stripped (its ladder
+	// is over, or it is past global-publishers).
+	past atomic.Bool
 }
 
 // NewEngine builds an engine on an open store.
@@ -80,6 +90,8 @@ func NewEngine(store persist.Store, cfg Config, reload func() (Config, error), l
 		now:         time.Now,
 		reload:      reload,
 		running:     map[string]*worker{},
+		zoneDur:     map[string]time.Duration{},
+		queuedZone:  map[string]string{},
 		active:      map[string]string{},
 		wake:        make(chan struct{}, 1),
 		metrics:     newMetrics(),
@@ -89,7 +101,9 @@ func NewEngine(store persist.Store, cfg Config, reload func() (Config, error), l
 		done:        make(chan struct{}),
 	}
 	e.cfg.Store(&cfg)
+	e.facts = newHostFacts(time.Now)
 	e.gz.config = e.config
+	e.gz.keep = e.mayNeedGlobal
 	e.soft, e.softCancel = context.WithCancel(context.Background())
 	e.hard, e.hardCancel = context.WithCancel(context.Background())
 	go e.metricsLoop()
@@ -114,16 +128,17 @@ func (e *Engine) jobTools(jobID string, rung *atomic.Pointer[string]) (host.Tool
 	r := host.NewRunner()
 	r.ChangeTimeout = cfg.StageTimeout
 	r.ReadTimeout = min(cfg.StageTimeout, 2*time.Minute)
+	x := factExec{facts: e.facts, inner: r}
 	if jobID == "" {
 		r.Observe = e.observeTool
-		return host.Tools{X: r}, nil
+		return host.Tools{X: x}, nil
 	}
 	if rung == nil {
 		rung = new(atomic.Pointer[string])
 	}
 	l := newLiveLog(e, jobID, rung)
 	l.hook(r)
-	return host.Tools{X: r}, l
+	return host.Tools{X: x}, l
 }
 
 // changed wakes everyone waiting on Changed.
@@ -189,6 +204,7 @@ func (e *Engine) start() error {
 		e.active[j.Zone] = j.ID
 		if j.State == string(fsm.Queued) {
 			e.queue = append(e.queue, j.ID)
+			e.queuedZone[j.ID] = j.Zone
 		}
 	}
 	e.mu.Unlock()
@@ -224,8 +240,13 @@ func (e *Engine) hostNote(kind, text string) {
 // upgrades.
 func (e *Engine) loadDurations() {
 	var ds []time.Duration
+	zd := map[string]time.Duration{}
 	_ = e.store.ForEachJob(func(j *persist.Job) error {
-		if j.Result == "upgraded" && !j.Started.IsZero() && j.Ended.After(j.Started) {
+		if !j.Terminal() || j.Started.IsZero() || !j.Ended.After(j.Started) {
+			return nil
+		}
+		zd[j.Zone] = j.Ended.Sub(j.Started) // the newest last: jobs come in id order
+		if j.Result == "upgraded" {
 			ds = append(ds, j.Ended.Sub(j.Started))
 			if len(ds) > 50 {
 				ds = ds[1:]
@@ -235,6 +256,11 @@ func (e *Engine) loadDurations() {
 	})
 	e.mu.Lock()
 	e.durations = append(ds, e.durations...)
+	for z, d := range zd {
+		if _, ok := e.zoneDur[z]; !ok {
+			e.zoneDur[z] = d
+		}
+	}
 	e.mu.Unlock()
 	e.kick()
 }
@@ -247,8 +273,9 @@ func (e *Engine) schedule() {
 	for {
 		open = e.afterNight(open)
 		next := e.admit()
-		if cfg := e.config(); open && !cfg.Window.Always && cfg.ReportMail != "" {
-			// Wake when the window closes too: the night's report is due.
+		if cfg := e.config(); open && !cfg.Window.Always {
+			// Wake when the window closes too: the night is over (a kept
+			// strip is restored, the report is due).
 			if end := e.now().Add(cfg.Window.Remaining(e.now())); next.IsZero() || end.Before(next) {
 				next = end
 			}
@@ -272,7 +299,11 @@ func (e *Engine) schedule() {
 }
 
 // admit starts what may start now and returns when to look again (zero:
-// only when woken).
+// only when woken). Of the queued jobs it starts the one predicted longest
+// (the zone's own last run, else the mean of recent upgrades, else
+// default_job_duration; enqueue order among equals), so that a night does
+// not end with one long ladder running alone; with a window, the longest
+// that still fits in what is left of it.
 func (e *Engine) admit() time.Time {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -283,9 +314,11 @@ func (e *Engine) admit() time.Time {
 		if left <= 0 {
 			return cfg.Window.NextOpen(now)
 		}
-		if p := e.predictLocked(cfg); !cfg.Window.Always && p > left {
-			// It would not finish before dawn: wait for the next window.
-			if p > cfg.Window.Length() && !e.tooLong {
+		pick := pickLongest(e.queue, func(id string) time.Duration { return e.predictZoneLocked(cfg, e.queuedZone[id]) },
+			left, cfg.Window.Always)
+		if pick < 0 {
+			// None would finish before dawn: wait for the next window.
+			if p := e.predictLocked(cfg); p > cfg.Window.Length() && !e.tooLong {
 				e.tooLong = true
 				e.log.Warn().Str("window", cfg.Window.String()).Dur("predicted", p).
 					Msg("a job is predicted to take longer than the whole window: nothing will start (widen window or lower default_job_duration)")
@@ -293,8 +326,9 @@ func (e *Engine) admit() time.Time {
 			return cfg.Window.NextOpen(now.Add(left))
 		}
 		e.tooLong = false
-		id := e.queue[0]
-		e.queue = e.queue[1:]
+		id := e.queue[pick]
+		e.queue = slices.Delete(e.queue, pick, pick+1)
+		delete(e.queuedZone, id)
 		j, err := e.store.GetJob(id)
 		if err != nil {
 			e.log.Error().Err(err).Str("job", id).Msg("queued job unreadable")
@@ -306,6 +340,28 @@ func (e *Engine) admit() time.Time {
 		e.launch(j)
 	}
 	return time.Time{}
+}
+
+// pickLongest is the position in queue of the job predicted longest that
+// fits in left (anything fits when always), the first of equals; -1 when
+// none fits.
+func pickLongest(queue []string, predict func(id string) time.Duration, left time.Duration, always bool) int {
+	pick, longest := -1, time.Duration(-1)
+	for i, id := range queue {
+		if p := predict(id); (always || p <= left) && p > longest {
+			pick, longest = i, p
+		}
+	}
+	return pick
+}
+
+// predictZoneLocked is the expected duration of zone's next job: its last
+// finished job's, else predictLocked.
+func (e *Engine) predictZoneLocked(cfg Config, zone string) time.Duration {
+	if d, ok := e.zoneDur[zone]; ok && d > 0 {
+		return d
+	}
+	return e.predictLocked(cfg)
 }
 
 // predictLocked is the expected duration of the next job: the mean of recent
@@ -343,8 +399,10 @@ func (e *Engine) work(w *worker, j *persist.Job) {
 		cfg:    cfg,
 		log:    e.log.With().Str("zone", j.Zone).Str("job", j.ID).Logger(),
 		cancel: &w.cancel,
+		past:   &w.past,
 		soft:   e.soft,
 	}
+	r.passedGlobal()
 	r.t, r.live = e.jobTools(j.ID, &r.rungNow)
 	err := r.drive(e.hard)
 	if err != nil {
@@ -373,6 +431,9 @@ func (e *Engine) afterJobLocked(j *persist.Job) {
 	e.log.Info().Str("zone", j.Zone).Str("job", j.ID).Str("result", j.Result).Str("rung", j.Rung).
 		Str("cause", j.Cause).Msg("job ended")
 	e.finishedSinceMail = true
+	if !j.Started.IsZero() && j.Ended.After(j.Started) {
+		e.zoneDur[j.Zone] = j.Ended.Sub(j.Started)
+	}
 	switch j.Result {
 	case "upgraded":
 		if !j.Started.IsZero() {
@@ -402,6 +463,25 @@ func (e *Engine) afterJobLocked(j *persist.Job) {
 			e.log.Warn().Str("cause", j.Cause).Int("jobs", e.breaker.n).Msg("circuit breaker tripped, queue paused")
 		}
 	}
+}
+
+// mayNeedGlobal reports whether a job that holds no strip of the global
+// zone's publishers may still need one: one running and not past
+// global-publishers, or one queued while the window is open and the queue
+// runs (the ladder has the rung).
+func (e *Engine) mayNeedGlobal() bool {
+	cfg := e.config()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, w := range e.running {
+		if !w.past.Load() {
+			return true
+		}
+	}
+	if e.stopping || e.paused || len(e.queue) == 0 || cfg.Window.Remaining(e.now()) <= 0 {
+		return false
+	}
+	return slices.Contains(cfg.Ladder, RungGlobalPublishers)
 }
 
 // saveQueueLocked records pause and breaker state.

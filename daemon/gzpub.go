@@ -28,6 +28,12 @@ type globalPublishers struct {
 	// mu serialises strip/release and the record.
 	mu sync.Mutex
 
+	// keep, when set, reports whether a job that holds no strip may still
+	// need one (queued in the open window, or running and not past
+	// global-publishers): the strip is then kept for it rather than
+	// restored and made again, once per night instead of once per job.
+	keep func() bool
+
 	// copies caches whether this host's attach -u copies the global
 	// publishers into the zone (a host-wide fact that never changes);
 	// copiesKnown says it was read.
@@ -195,8 +201,26 @@ func (g *globalPublishers) release(ctx context.Context, t host.Tools, job string
 			return err
 		}
 	}
-	if len(rec.Holders) > 0 {
+	if len(rec.Holders) > 0 || g.keepLocked() {
 		return nil
+	}
+	return g.restoreLocked(ctx, t, rec, note)
+}
+
+// keepLocked reports whether the strip is kept for a job that may still
+// need it. g.mu is held.
+func (g *globalPublishers) keepLocked() bool { return g.keep != nil && g.keep() }
+
+// settle restores the original list when it is stripped, no job holds it
+// and none may still need it: called when a job leaves the ladder without
+// holding it (the last job that could have needed the strip), when the
+// window closes and when the daemon drains.
+func (g *globalPublishers) settle(ctx context.Context, t host.Tools, note func(kind, text string)) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	rec, err := g.store.Global()
+	if err != nil || rec == nil || !rec.Stripped || len(rec.Holders) > 0 || g.keepLocked() {
+		return err
 	}
 	return g.restoreLocked(ctx, t, rec, note)
 }

@@ -3,6 +3,7 @@ package daemon
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -270,4 +271,53 @@ func value(fams map[string]*dto.MetricFamily, name, label, val string) float64 {
 		}
 	}
 	return -1
+}
+
+// Several jobs of one night need the global zone stripped: it is stripped
+// once, kept while a job that may still need it is queued or running, and
+// restored, exactly, before the last of them ends.
+func TestGlobalZoneStrippedOncePerNight(t *testing.T) {
+	w := newScenario(t, fast, `{"profile": "s11e", "seed": 6, "zones": [
+		{"name": "g1", "state": "running", "troubles": ["gz-publishers"]},
+		{"name": "g2", "state": "running", "troubles": ["gz-publishers"]},
+		{"name": "g3", "state": "running", "troubles": ["gz-publishers"]},
+		{"name": "g4", "state": "running", "troubles": ["gz-publishers"]}]}`)
+	before := w.show()
+	e := startEngine(t, map[string]string{"concurrency": "2"})
+	e.enqueue(nil, "g1", "g2", "g3", "g4")
+	jobs := e.waitAll(60 * time.Second)
+	e.stop()
+	var lastEnd time.Time
+	for _, j := range jobs {
+		if j.Result != "upgraded" || (j.Rung != RungGlobalPublishers && j.Rung != RungAttachUpdate) {
+			t.Errorf("%s: %s/%s\n  %s", j.Zone, j.Result, j.Rung, steps(j))
+		}
+		if j.Ended.After(lastEnd) {
+			lastEnd = j.Ended
+		}
+	}
+	unsets, restores := 0, 0
+	var lastRestore time.Time
+	for _, i := range readInvocations(t, w.dir) {
+		switch c := i.Cmd(); {
+		case strings.HasPrefix(c, "pkg -R / unset-publisher"):
+			unsets++
+		case strings.HasPrefix(c, "pkg -R / set-publisher") && !strings.Contains(c, "--search-after"):
+			restores++
+			if i.End.After(lastRestore) {
+				lastRestore = i.End
+			}
+		}
+	}
+	// Two publishers beside the first: one strip is two unsets, one
+	// restore two set-publishers.
+	if unsets != 2 || restores != 2 {
+		t.Errorf("%d unset-publisher and %d set-publisher calls on the global zone, want 2 and 2 (one strip, one restore)", unsets, restores)
+	}
+	if !lastRestore.Before(lastEnd) {
+		t.Errorf("restored at %v, after the last job ended at %v", lastRestore, lastEnd)
+	}
+	if after := w.show(); fmt.Sprint(after.GZ.Publishers) != fmt.Sprint(before.GZ.Publishers) {
+		t.Errorf("global publishers after: %v, before: %v", after.GZ.Publishers, before.GZ.Publishers)
+	}
 }

@@ -134,7 +134,8 @@ func (e *Engine) mailReport(ctx context.Context, req api.ReportRequest) {
 	e.log.Info().Str("to", cfg.ReportMail).Str("scope", rep.Scope).Int("jobs", len(rep.Jobs)).Msg("report mailed")
 }
 
-// afterNight mails the report when a night is over: the window closed
+// afterNight settles the global publishers and mails the report when a
+// night is over: the window closed
 // (with jobs finished in it), or, with a window that is always open, the
 // queue has emptied since the last mail. It runs on the scheduler's
 // goroutine, outside e.mu.
@@ -142,6 +143,15 @@ func (e *Engine) afterNight(wasOpen bool) (open bool) {
 	cfg := e.config()
 	now := e.now()
 	open = cfg.Window.Remaining(now) > 0
+	if wasOpen && !open {
+		// The window closed: no queued job may start any more, so a strip
+		// kept for one is restored (if no running job holds it). Here, on
+		// the scheduler's goroutine: nothing may start until the window
+		// opens again anyway.
+		if err := e.gz.settle(e.hard, e.tools(""), e.hostNote); err != nil {
+			e.log.Error().Err(err).Msg("global zone publishers not restored at the window's end")
+		}
+	}
 	if cfg.ReportMail == "" {
 		return open
 	}

@@ -29,6 +29,7 @@ type run struct {
 	cfg    Config
 	log    zerolog.Logger
 	cancel *atomic.Bool // set by zoneupadm cancel; acted on at the next stage boundary
+	past   *atomic.Bool // the job no longer needs the global zone stripped
 	// soft is done when the daemon starts draining: no new stage begins.
 	soft context.Context
 	// gzRestore reports the end of a global publisher restore this job

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"slices"
 )
 
 // rungGlobalPublishers (rung 2) strips the global zone to its first-ranked
@@ -55,18 +56,52 @@ func (r *run) rungGlobalPublishers(ctx context.Context) (bool, error) {
 }
 
 // releaseGlobal tells the publisher keeper that this job's ladder is over.
-// The last holder restores the original list; the restore waits for the
-// attach -u runs of other jobs to finish, so it goes on in the background
-// while this job boots and verifies, and the job waits for it before it
-// becomes terminal (awaitGlobal). The job stays a holder on disk until the
-// keeper has let it go, so a crash in between repeats the release.
+// The last holder restores the original list, unless a job that may still
+// need the strip is queued or running (then the strip is kept for it: one
+// strip a night, not one per job); the restore waits for the attach -u
+// runs of other jobs to finish, so it goes on in the background while this
+// job boots and verifies, and the job waits for it before it becomes
+// terminal (awaitGlobal). A job that held nothing asks the keeper to
+// settle: it may be the last one the strip was kept for. The job stays a
+// holder on disk until the keeper has let it go, so a crash in between
+// repeats the release.
 func (r *run) releaseGlobal(ctx context.Context) {
-	if !r.job.GZHolder || r.gzRestore != nil {
+	r.passGlobal()
+	if r.gzRestore != nil {
 		return
 	}
 	done := make(chan error, 1)
 	r.gzRestore = done
+	if !r.job.GZHolder {
+		go func() { done <- r.e.gz.settle(ctx, r.t, r.note) }()
+		return
+	}
 	go func() { done <- r.e.gz.release(ctx, r.t, r.job.ID, r.note) }()
+}
+
+// passGlobal records that this job no longer needs the global zone
+// stripped: its ladder is over, or it is past global-publishers.
+func (r *run) passGlobal() {
+	if r.past != nil {
+		r.past.Store(true)
+	}
+}
+
+// passedGlobal marks the job past global-publishers once its rung index is
+// beyond that rung (or the ladder has none).
+func (r *run) passedGlobal() {
+	gi := slices.Index(r.job.Ladder, RungGlobalPublishers)
+	if gi >= 0 && r.job.RungIndex <= gi+1 || r.past == nil || r.past.Load() {
+		return
+	}
+	r.passGlobal()
+	if !r.job.GZHolder && r.gzRestore == nil && r.m != nil {
+		// The strip may have been kept for this job alone: let the keeper
+		// settle now, not at the end of the ladder.
+		done := make(chan error, 1)
+		r.gzRestore = done
+		go func() { done <- r.e.gz.settle(r.e.hard, r.t, r.note) }()
+	}
 }
 
 // awaitGlobal waits for a release started by releaseGlobal.
@@ -80,6 +115,8 @@ func (r *run) awaitGlobal() {
 		r.warn("global zone publishers not restored yet (retried at the next job end and at restart): " + err.Error())
 		return
 	}
-	r.job.GZHolder = false
-	_ = r.save()
+	if r.job.GZHolder {
+		r.job.GZHolder = false
+		_ = r.save()
+	}
 }

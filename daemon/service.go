@@ -84,6 +84,7 @@ func (e *Engine) Enqueue(ctx context.Context, req api.EnqueueRequest) ([]api.Enq
 		out[at[k]].ID, out[at[k]].Warning = j.ID, warning
 		e.active[j.Zone] = j.ID
 		e.queue = append(e.queue, j.ID)
+		e.queuedZone[j.ID] = j.Zone
 	}
 	e.changed()
 	e.stateChanged()
@@ -178,6 +179,7 @@ func (e *Engine) Cancel(zone string) error {
 	}
 	if i := slices.Index(e.queue, j.ID); i >= 0 {
 		e.queue = slices.Delete(e.queue, i, i+1)
+		delete(e.queuedZone, j.ID)
 	}
 	if err := e.fireLocked(j, fsm.EvCancel); err != nil {
 		return err
@@ -215,6 +217,7 @@ func (e *Engine) Retry(zone string) error {
 	}
 	e.active[zone] = j.ID
 	e.queue = append(e.queue, j.ID)
+	e.queuedZone[j.ID] = zone
 	e.kick()
 	return nil
 }
@@ -327,6 +330,14 @@ func (e *Engine) Shutdown() {
 			<-finished
 		}
 		e.hardCancel()
+		// Draining: no queued job will start in this process, so a strip
+		// kept for one is restored now (a holder still mid-ladder keeps it;
+		// the next start reconciles).
+		ctx, cancel := context.WithTimeout(context.Background(), e.config().DrainGrace)
+		if err := e.gz.settle(ctx, e.tools(""), e.hostNote); err != nil {
+			e.log.Error().Err(err).Msg("global zone publishers not restored at drain; restored at the next start")
+		}
+		cancel()
 		<-e.metricsDone
 		e.writeMetrics() // every job persisted where it stands
 		close(e.done)

@@ -162,6 +162,7 @@ func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResu
 		return fsm.EvRollback, nil
 	}
 	r.job.RungIndex++
+	r.passedGlobal()
 	return fsm.EvRemediate, nil
 }
 

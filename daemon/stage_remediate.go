@@ -166,6 +166,7 @@ func (r *run) failedBeforeActing(rung string, err error) error {
 // nextRung moves past a rung that did nothing, on disk.
 func (r *run) nextRung() error {
 	r.job.RungIndex++
+	r.passedGlobal()
 	return r.save()
 }
 

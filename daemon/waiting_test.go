@@ -79,3 +79,20 @@ func TestEnqueueRefusals(t *testing.T) {
 		t.Errorf("allow %v, want ladder order", j.Allow)
 	}
 }
+
+// Longest predicted first, enqueue order among equals, and with a window
+// the longest that still fits.
+func TestPickLongest(t *testing.T) {
+	p := map[string]time.Duration{"a": time.Hour, "b": 3 * time.Hour, "c": 3 * time.Hour, "d": 30 * time.Minute}
+	predict := func(id string) time.Duration { return p[id] }
+	q := []string{"a", "b", "c", "d"}
+	if got := pickLongest(q, predict, 0, true); got != 1 {
+		t.Errorf("always open: picked %d, want 1 (b, before c)", got)
+	}
+	if got := pickLongest(q, predict, 2*time.Hour, false); got != 0 {
+		t.Errorf("2h left: picked %d, want 0 (a)", got)
+	}
+	if got := pickLongest(q, predict, 10*time.Minute, false); got != -1 {
+		t.Errorf("10m left: picked %d, want none", got)
+	}
+}

@@ -1,0 +1,82 @@
+package daemon
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"zoneup/host"
+)
+
+// countExec answers every call with exit 0 and counts them.
+type countExec struct {
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *countExec) Run(_ context.Context, _ bool, argv ...string) host.Result {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.calls == nil {
+		c.calls = map[string]int{}
+	}
+	c.calls[strings.Join(argv, " ")]++
+	return host.Result{Argv: argv, Stdout: []byte("x\n")}
+}
+
+func (c *countExec) n(cmd string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls[cmd]
+}
+
+// A host-wide read is asked once while nothing changes it, asked again
+// after a change that could change it or when its age has passed; other
+// changes and per-zone reads leave it alone.
+func TestHostFacts(t *testing.T) {
+	now := time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC)
+	c := &clock{t: now}
+	inner := &countExec{}
+	x := factExec{facts: newHostFacts(c.now), inner: inner}
+	ctx := context.Background()
+	ask := func(argv ...string) { x.Run(ctx, false, argv...) }
+	change := func(argv ...string) { x.Run(ctx, true, argv...) }
+
+	for range 3 {
+		ask("beadm", "list", "-H")
+		ask("pkg", "-R", "/", "publisher", "-H", "-F", "tsv")
+		ask("pkg", "-R", "/", "publisher", "extra")
+		ask("mount", "-p")
+		ask("zfs", "list", "-H", "-t", "snapshot", "-o", "name", "-r", "rpool/zones/z1")
+	}
+	if inner.n("beadm list -H") != 1 || inner.n("pkg -R / publisher -H -F tsv") != 1 || inner.n("pkg -R / publisher extra") != 1 || inner.n("mount -p") != 1 {
+		t.Fatalf("facts asked again: %v", inner.calls)
+	}
+	if inner.n("zfs list -H -t snapshot -o name -r rpool/zones/z1") != 3 {
+		t.Fatalf("a per-zone read was kept: %v", inner.calls)
+	}
+	change("pkg", "-R", "/zones/z1/root", "unset-publisher", "contrib") // a zone's image: the global zone's facts stay
+	ask("pkg", "-R", "/", "publisher", "-H", "-F", "tsv")
+	if inner.n("pkg -R / publisher -H -F tsv") != 1 {
+		t.Errorf("a zone image's change made the global publishers be asked again")
+	}
+	change("pkg", "-R", "/", "unset-publisher", "extra")
+	ask("pkg", "-R", "/", "publisher", "-H", "-F", "tsv")
+	ask("pkg", "-R", "/", "publisher", "extra")
+	ask("beadm", "list", "-H")
+	if inner.n("pkg -R / publisher -H -F tsv") != 2 || inner.n("pkg -R / publisher extra") != 2 || inner.n("beadm list -H") != 1 {
+		t.Errorf("after a global publisher change: %v", inner.calls)
+	}
+	change("zoneadm", "-z", "z1", "attach", "-u")
+	ask("mount", "-p")
+	if inner.n("mount -p") != 2 {
+		t.Errorf("mount -p kept across an attach: %v", inner.calls)
+	}
+	c.set(now.Add(11 * time.Minute))
+	ask("beadm", "list", "-H")
+	if inner.n("beadm list -H") != 2 {
+		t.Errorf("beadm list kept past its age")
+	}
+}

@@ -67,9 +67,15 @@ var factRules = []factRule{
 	{[]string{"pkg", "-R", "/", "publisher", "-H", "-F", "tsv"}, 10 * time.Minute, changesGlobalImage},
 	// Datasets, mounts and zone states change with many calls.
 	{[]string{"zfs", "list", "-H", "-t", "filesystem", "-o", "name,mountpoint,mounted"}, time.Minute,
-		func(c []string) bool { t := tool(c); return t == "zfs" || t == "zoneadm" || t == "mount" || t == "umount" }},
+		func(c []string) bool {
+			t := tool(c)
+			return t == "zfs" || t == "zoneadm" || t == "mount" || t == "umount"
+		}},
 	{[]string{"mount", "-p"}, 30 * time.Second,
-		func(c []string) bool { t := tool(c); return t == "zfs" || t == "zoneadm" || t == "mount" || t == "umount" }},
+		func(c []string) bool {
+			t := tool(c)
+			return t == "zfs" || t == "zoneadm" || t == "mount" || t == "umount"
+		}},
 	{[]string{"zoneadm", "list", "-cp"}, 30 * time.Second, func(c []string) bool { return tool(c) == "zoneadm" }},
 }
 

@@ -76,7 +76,8 @@
 //
 // # A tool call
 //
-// Each call gets a number and a start record, then decides under the lock
+// Each call gets a number and a start record, pays its tool's start-up
+// cost (below) outside the lock, then decides under the lock
 // (taking the zone's zoneadm lock or the image's pkg lock if it will change
 // something; a lock whose process is dead is stale), sleeps its simulated
 // time outside the lock (durations in seconds divided by ZONESIM_SPEED),
@@ -85,6 +86,33 @@
 // fires halfway through the sleep ("start", nothing changed) or right
 // after the end record ("end"): it removes the plan and SIGKILLs the
 // parent process, every other registered tool of the world, and itself.
+//
+// # Start-up costs
+//
+// Every call first pays what starting its program costs on a real host,
+// before it looks at anything, in seconds of host time divided by
+// ZONESIM_SPEED like every simulated duration, between the start and end
+// records (so dur_ms, and any lower bound a benchmark computes from the
+// invocation log, include it); usage errors pay it too. It is what makes
+// a needless call cost what it costs: every pkg run is a Python client
+// that loads the image and its catalogs before it can even list a
+// publisher, while zfs or svcprop is a small C program.
+//
+//	pkg        1.0   Python; imports pkg.client, loads the image and its catalogs
+//	beadm      0.05  C over libbe on oi and omnios
+//	           0.8   s11e: the Python beadm of OpenSolaris and Solaris 11 Express
+//	zoneadm    0.05  C; brand hooks are forked by changes only, whose own
+//	                 durations (attach, detach, halt, boot) stay as they are
+//	zlogin     0.1   C, plus the zone console/session set-up
+//	svcs       0.05  C, reads the repository through svc.configd
+//	zfs        0.03  C over libzfs
+//	mount      0.01  C
+//	umount     0.01  C
+//	svcprop    0.01  C
+//	sendmail   0     its 0.5 s stays the whole cost
+//
+// The numbers are relative, not measured: a pkg call costs twenty to a
+// hundred zfs calls. StartUpCost returns them.
 //
 // # The attach log
 //

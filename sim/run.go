@@ -54,6 +54,37 @@ const (
 	milestoneDelay = 15
 )
 
+// Start-up costs, in seconds of host time: what running the program costs
+// before it does anything (exec, dynamic linking, for pkg the Python
+// interpreter and the image's catalogs), paid by every call of the tool,
+// a usage error included, on top of its simulated duration. See "Start-up
+// costs" in doc.go.
+var startUpCost = map[string]float64{
+	"pkg":      1.0,
+	"zoneadm":  0.05,
+	"zfs":      0.03,
+	"mount":    0.01,
+	"umount":   0.01,
+	"beadm":    0.05, // C (libbe) on illumos; s11e: startUpBeadmPython
+	"zlogin":   0.1,
+	"svcs":     0.05,
+	"svcprop":  0.01,
+	"sendmail": 0,
+}
+
+// startUpBeadmPython is beadm's start-up cost where it is the Python
+// program of OpenSolaris and Solaris 11 Express (the s11e profile).
+const startUpBeadmPython = 0.8
+
+// StartUpCost is tool's start-up cost on a host of profile, in seconds of
+// host time (unscaled by ZONESIM_SPEED).
+func StartUpCost(tool, profile string) float64 {
+	if tool == "beadm" && profile == "s11e" {
+		return startUpBeadmPython
+	}
+	return startUpCost[tool]
+}
+
 // call is one run of a tool: the start record is written, then the tool
 // decides under the lock, waits its simulated time outside it, and applies
 // its change under the lock again together with the end record.
@@ -68,6 +99,7 @@ type call struct {
 	out     io.Writer
 	errw    io.Writer
 	crashAt string
+	profile string // the world's, read at the start record for beadm only
 	waited  bool
 	ended   bool
 	pid     int
@@ -93,6 +125,7 @@ func runTool(tool string, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer unregister(c.world)
+	c.startUp()
 	var code int
 	switch tool {
 	case "zoneadm":
@@ -148,6 +181,11 @@ func (c *call) startRecord() error {
 		return err
 	}
 	c.crashAt = readCrashPlan(c.world, seq, c.cmdline())
+	if c.tool == "beadm" {
+		if w, err := c.st.load(); err == nil {
+			c.profile = w.Profile
+		}
+	}
 	return appendRecord(c.world, logRecord{Seq: seq, Ev: "start", Tool: c.tool, Argv: nonNil(c.args), PID: c.pid,
 		PPID: os.Getppid(), Time: c.began.UTC().Format(time.RFC3339Nano)})
 }
@@ -162,6 +200,16 @@ func (c *call) dur(seconds float64, key string) time.Duration {
 		f = 0.85 + 0.3*float64(h.Sum32()%1000)/1000
 	}
 	return time.Duration(seconds * f / c.speed * float64(time.Second))
+}
+
+// startUp spends the tool's start-up cost, scaled like every simulated
+// duration, outside the lock and before the call decides anything (a real
+// program loads before it looks at the host); it lies between the start
+// and end records, so it is part of the call's dur_ms.
+func (c *call) startUp() {
+	if s := StartUpCost(c.tool, c.profile); s > 0 {
+		time.Sleep(c.dur(s, ""))
+	}
 }
 
 // wait spends simulated time outside the lock; the crash hook's start

@@ -58,6 +58,13 @@ func changesGlobalImage(c []string) bool {
 	return tool(c) == "pkg" && len(c) > 2 && c[1] == "-R" && c[2] == "/"
 }
 
+// changesMounts: a call that may mount, unmount or change datasets (a
+// brand hook mounts the zone BE and its overlays).
+func changesMounts(c []string) bool {
+	t := tool(c)
+	return t == "zfs" || t == "zoneadm" || t == "mount" || t == "umount"
+}
+
 var factRules = []factRule{
 	// zoneup never changes the global zone's boot environments or its
 	// installed packages.
@@ -66,16 +73,8 @@ var factRules = []factRule{
 	// The global publishers change with zoneup's own strip and restore.
 	{[]string{"pkg", "-R", "/", "publisher", "-H", "-F", "tsv"}, 10 * time.Minute, changesGlobalImage},
 	// Datasets, mounts and zone states change with many calls.
-	{[]string{"zfs", "list", "-H", "-t", "filesystem", "-o", "name,mountpoint,mounted"}, time.Minute,
-		func(c []string) bool {
-			t := tool(c)
-			return t == "zfs" || t == "zoneadm" || t == "mount" || t == "umount"
-		}},
-	{[]string{"mount", "-p"}, 30 * time.Second,
-		func(c []string) bool {
-			t := tool(c)
-			return t == "zfs" || t == "zoneadm" || t == "mount" || t == "umount"
-		}},
+	{[]string{"zfs", "list", "-H", "-t", "filesystem", "-o", "name,mountpoint,mounted"}, time.Minute, changesMounts},
+	{[]string{"mount", "-p"}, 30 * time.Second, changesMounts},
 	{[]string{"zoneadm", "list", "-cp"}, 30 * time.Second, func(c []string) bool { return tool(c) == "zoneadm" }},
 }
 

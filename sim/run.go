@@ -283,6 +283,26 @@ func (c *call) end(save bool, fn func(w *world) int) int {
 // cmdline is the call as a command line, for crash plans that match one.
 func (c *call) cmdline() string { return strings.Join(append([]string{c.tool}, c.args...), " ") }
 
+// decideApply is a change the way every tool call makes one (package doc,
+// "A tool call"): check decides under the lock (a message is the failure
+// to print, exit 1), the call sleeps d, then check runs again on the world
+// as it is by then and apply changes it.
+func decideApply[T any](c *call, d time.Duration, check func(w *world) (T, string), apply func(w *world, v T) int) int {
+	msg := ""
+	c.view(func(w *world) error { _, msg = check(w); return nil })
+	if msg != "" {
+		return c.fail(1, "%s", msg)
+	}
+	c.wait(d)
+	return c.end(true, func(w *world) int {
+		v, msg := check(w)
+		if msg != "" {
+			return c.fail(1, "%s", msg)
+		}
+		return apply(w, v)
+	})
+}
+
 // fail prints one error line and returns code; the caller returns it.
 func (c *call) fail(code int, format string, a ...any) int {
 	fmt.Fprintf(c.errw, format+"\n", a...)

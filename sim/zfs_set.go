@@ -217,17 +217,7 @@ func (c *call) zfsChange(names []string, check func(w *world, d *dataset, isSnap
 		}
 		return out, ""
 	}
-	msg := ""
-	c.view(func(w *world) error { _, msg = find(w); return nil })
-	if msg != "" {
-		return c.fail(1, "%s", msg)
-	}
-	c.wait(c.dur(durMount, ""))
-	return c.end(true, func(w *world) int {
-		set, msg := find(w)
-		if msg != "" {
-			return c.fail(1, "%s", msg)
-		}
+	return decideApply(c, c.dur(durMount, ""), find, func(w *world, set []*dataset) int {
 		code := 0
 		for _, d := range set {
 			if msg := apply(w, d); msg != "" {
@@ -357,17 +347,7 @@ func (c *call) zfsUnmount(args []string) int {
 		}
 		return d, ""
 	}
-	msg := ""
-	c.view(func(w *world) error { _, msg = check(w); return nil })
-	if msg != "" {
-		return c.fail(1, "%s", msg)
-	}
-	c.wait(c.dur(durMount, ""))
-	return c.end(true, func(w *world) int {
-		d, msg := check(w)
-		if msg != "" {
-			return c.fail(1, "%s", msg)
-		}
+	return decideApply(c, c.dur(durMount, ""), check, func(w *world, d *dataset) int {
 		if err := w.unmountDataset(d); err != nil {
 			return c.fail(1, "cannot unmount '%s': %v", target, err)
 		}

@@ -47,13 +47,7 @@ func oneZone(args []string, bools map[string]*bool) (string, error) {
 }
 
 // noArgs parses the options of a verb that takes no positional argument.
-func noArgs(args []string, bools map[string]*bool) error {
-	pos, err := flags(args, bools, nil)
-	if err == nil && len(pos) > 0 {
-		err = usageError("unexpected argument %q", pos[0])
-	}
-	return err
-}
+func noArgs(args []string, bools map[string]*bool) error { return noArgsWith(args, bools, nil) }
 
 // enqueue prints one line per zone, in the order given: queued ones on
 // stdout, refusals on stderr. Names that can never be jobs are refused

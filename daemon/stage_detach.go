@@ -55,6 +55,9 @@ func (r *run) detach(ctx context.Context) (fsm.Event, error) {
 		if err != nil {
 			return block("", fmt.Errorf("detach: %w", err))
 		}
+		// The brand's detach mounts the zone BE on the zone root through its
+		// mountpoint (reference 3.3 step 3): attach -u need not ask mount -p.
+		r.rootMounted = true
 	default:
 		return block("", fmt.Errorf("zone %s is %s, cannot detach", r.job.Zone, z.State))
 	}

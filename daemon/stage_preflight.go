@@ -55,14 +55,12 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 	if err != nil {
 		return block("", fmt.Errorf("active zone BE: %w", err))
 	}
-	used, err := r.t.GetNumber(ctx, zbe, "used")
+	// One zfs get for both numbers.
+	nums, err := r.t.GetNumbers(ctx, map[[2]string]bool{{zbe, "used"}: true, {ds, "available"}: true})
 	if err != nil {
 		return block("", err)
 	}
-	avail, err := r.t.GetNumber(ctx, ds, "available")
-	if err != nil {
-		return block("", err)
-	}
+	used, avail := nums[[2]string{zbe, "used"}], nums[[2]string{ds, "available"}]
 	if avail < used {
 		return block("no-space", fmt.Errorf("no space: %s has %s available, the zone BE %s uses %s", ds, bytesIEC(avail), zbe, bytesIEC(used)))
 	}

@@ -451,3 +451,19 @@ func TestActiveZBEOfAnotherDataset(t *testing.T) {
 		t.Fatalf("%q %v", zbe, err)
 	}
 }
+
+// GetNumbers asks for several numbers in one zfs get and keeps only the
+// pairs asked for.
+func TestGetNumbers(t *testing.T) {
+	out := "rpool/zones/web01\tavailable\t161061273600\nrpool/zones/web01\tused\t99\n" +
+		"rpool/zones/web01/ROOT/zbe\tavailable\t161061273600\nrpool/zones/web01/ROOT/zbe\tused\t1567289344\n"
+	f := newFake(t).on("zfs get -H -p -o name,property,value available,used rpool/zones/web01 rpool/zones/web01/ROOT/zbe", 0, out, "")
+	got, err := Tools{X: f}.GetNumbers(ctx, map[[2]string]bool{{"rpool/zones/web01/ROOT/zbe", "used"}: true, {"rpool/zones/web01", "available"}: true})
+	if err != nil || len(got) != 2 || got[[2]string{"rpool/zones/web01/ROOT/zbe", "used"}] != 1567289344 || got[[2]string{"rpool/zones/web01", "available"}] != 161061273600 {
+		t.Fatalf("%v %v", got, err)
+	}
+	f2 := newFake(t).on("zfs get -H -p -o name,property,value used rpool/x", 0, "rpool/x\tused\t-\n", "")
+	if _, err := (Tools{X: f2}).GetNumbers(ctx, map[[2]string]bool{{"rpool/x", "used"}: true}); err == nil {
+		t.Error("a value that is not a number was taken")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -167,6 +168,52 @@ func (t Tools) GetNumber(ctx context.Context, ds, prop string) (uint64, error) {
 		return 0, fmt.Errorf("zfs get %s %s: value %q is not a number", prop, ds, props[0].Value)
 	}
 	return n, nil
+}
+
+// GetNumbers is the exact value of each (dataset, property) asked for, in
+// one call: `zfs get -H -p -o name,property,value P1,P2 DS1 DS2` (zfs
+// prints every property of every dataset; the ones not asked for are
+// dropped). A dataset that does not exist gives an error wrapping
+// ErrNotFound; a value that is not a number an error.
+func (t Tools) GetNumbers(ctx context.Context, want map[[2]string]bool) (map[[2]string]uint64, error) {
+	var props, dss []string
+	for k := range want {
+		if !slices.Contains(dss, k[0]) {
+			dss = append(dss, k[0])
+		}
+		if !slices.Contains(props, k[1]) {
+			props = append(props, k[1])
+		}
+	}
+	slices.Sort(dss)
+	slices.Sort(props)
+	argv := append([]string{"zfs", "get", "-H", "-p", "-o", "name,property,value", strings.Join(props, ",")}, dss...)
+	res, err := t.run(ctx, false, zfsKind, argv...)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := ParseZFSGet(string(res.Stdout), "name", "property", "value")
+	if err != nil {
+		return nil, err
+	}
+	out := map[[2]string]uint64{}
+	for _, r := range rows {
+		k := [2]string{r.Name, r.Property}
+		if !want[k] {
+			continue
+		}
+		n, err := strconv.ParseUint(r.Value, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("zfs get %s %s: value %q is not a number", r.Property, r.Name, r.Value)
+		}
+		out[k] = n
+	}
+	for k := range want {
+		if _, ok := out[k]; !ok {
+			return nil, fmt.Errorf("zfs get %s %s printed nothing: %w", k[1], k[0], ErrNotFound)
+		}
+	}
+	return out, nil
 }
 
 // GetProperty is one property's value as zfs prints it

@@ -37,11 +37,23 @@ func (f *changeFeed) start(ctx context.Context, svc Service) {
 			case <-ctx.Done():
 				return
 			}
+			// A burst (the lines of a tool's output, several jobs moving at
+			// once) is one bump: a waiting client looks at the jobs once per
+			// burst, not once per line. What changes meanwhile is seen by
+			// the look after the bump.
+			select {
+			case <-time.After(coalesce):
+			case <-ctx.Done():
+				return
+			}
 			ch = svc.Changed()
 			f.bump()
 		}
 	}()
 }
+
+// coalesce is how long the feed gathers changes into one bump.
+const coalesce = 50 * time.Millisecond
 
 func (f *changeFeed) bump() {
 	f.mu.Lock()

@@ -1,12 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"zoneup/daemon/api"
+	"zoneup/host"
 )
 
 // flagSpec names a verb's options: bools take no value, strs take one
@@ -83,22 +84,22 @@ func (f flagSpec) short(args []string, i *int) error {
 	return nil
 }
 
-// zoneName is the zonecfg(8) rule for zone names.
-var zoneName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
 
 // checkZone refuses, before asking the daemon, what can never be a job:
 // bad names, the global zone and the reserved SUNW* names. The errors wrap
 // the same api sentinels the daemon uses, so both print alike.
 func checkZone(zone string) error {
-	switch {
-	case !zoneName.MatchString(zone):
-		return api.ErrBadName
-	case zone == "global":
+	// The one rule (host.ValidZoneName), so the CLI and the daemon refuse
+	// a name alike (SUNW!x is reserved in both).
+	switch err := host.ValidZoneName(zone); {
+	case err == nil:
+		return nil
+	case errors.Is(err, host.ErrGlobalZone):
 		return api.ErrGlobal
-	case strings.HasPrefix(zone, "SUNW"):
+	case errors.Is(err, host.ErrReservedZone):
 		return api.ErrReserved
 	}
-	return nil
+	return api.ErrBadName
 }
 
 // destructive are the rungs --allow may name, with their ladder numbers.

@@ -417,3 +417,14 @@ func TestHelpAndGlobalFlags(t *testing.T) {
 		t.Errorf("--socket=: %d %q", code, out)
 	}
 }
+
+// The CLI refuses a name as the daemon does: SUNW first, then the syntax.
+func TestZoneNamesAsTheDaemon(t *testing.T) {
+	cases := map[string]error{"web01": nil, "global": api.ErrGlobal, "SUNWdefault": api.ErrReserved, "SUNW!x": api.ErrReserved,
+		"-x": api.ErrBadName, "a b": api.ErrBadName, strings.Repeat("a", 64): api.ErrBadName}
+	for name, want := range cases {
+		if got := checkZone(name); got != want {
+			t.Errorf("%q: %v, want %v", name, got, want)
+		}
+	}
+}

@@ -148,7 +148,12 @@ demo: build
 	bash demo/demo.sh $(BIN)
 
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./...
+	@micro=$$(mktemp) && trap 'rm -f "$$micro" "$$micro.failed"' EXIT && \
+	echo "$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./..." && \
+	{ $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./... 2>&1 || touch "$$micro.failed"; } | tee "$$micro" && \
+	test ! -e "$$micro.failed" && \
+	echo "ZONEUP_BENCH_SUITE=1 $(GO) test -run '^TestBenchmarkSuite$$' -timeout 20m -count=1 -v ./bench/  (writes docs/BENCHMARKS.md)" && \
+	ZONEUP_BENCH_MICRO="$$micro" ZONEUP_BENCH_SUITE=1 $(GO) test -run '^TestBenchmarkSuite$$' -timeout 20m -count=1 -v ./bench/
 
 clean:
 	rm -rf $(BIN)

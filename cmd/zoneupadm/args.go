@@ -84,7 +84,6 @@ func (f flagSpec) short(args []string, i *int) error {
 	return nil
 }
 
-
 // checkZone refuses, before asking the daemon, what can never be a job:
 // bad names, the global zone and the reserved SUNW* names. The errors wrap
 // the same api sentinels the daemon uses, so both print alike.

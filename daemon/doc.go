@@ -39,7 +39,7 @@
 // starts during one.
 //
 // Host-wide questions (the global zone's boot environments, entire and
-// publishers, the dataset and mount tables, the zone list) are answered
+// publishers, the dataset and mount tables) are answered
 // from hostFacts while nothing zoneup did could have changed them and they
 // are young (facts.go): a night asks each once, not once per job.
 //

@@ -197,7 +197,7 @@ func (e *Engine) start() error {
 	e.mu.Lock()
 	e.paused, e.reason = q.Paused, q.Reason
 	e.breaker.cause, e.breaker.n = q.BreakerCause, q.BreakerCount
-	e.lastReport = q.LastReport
+	e.lastReport, e.lastMail = q.LastReport, q.LastMail
 	activeIDs := map[string]bool{}
 	for _, j := range jobs {
 		activeIDs[j.ID] = true
@@ -493,7 +493,7 @@ func (e *Engine) saveQueueLocked() {
 
 func (e *Engine) queueStateLocked() persist.QueueState {
 	return persist.QueueState{Paused: e.paused, Reason: e.reason, BreakerCause: e.breaker.cause, BreakerCount: e.breaker.n,
-		LastReport: e.lastReport}
+		LastReport: e.lastReport, LastMail: e.lastMail}
 }
 
 // unfixable reports whether a cause is one no rung can fix.

@@ -12,9 +12,10 @@ import (
 
 // hostFacts keeps, for a short while, what the host said to a read-only
 // question about the host as a whole (its boot environments, the global
-// zone's entire and publishers, the dataset and mount tables, the zone
-// list), so that a night of many jobs asks each of them once, not once per
-// job: on a real host every pkg run costs about a second before it does
+// zone's entire and publishers, the dataset and mount tables), so that a
+// night of many jobs asks each of them once, not once per job (the zone
+// list is not kept: an administrator may configure a zone and enqueue it
+// at once). On a real host every pkg run costs about a second before it does
 // anything. A fact is forgotten when its age passes and whenever a call
 // that changes the host in a way that could change it runs (before it
 // starts and again when it ends), whichever job makes it; a read that
@@ -73,9 +74,8 @@ var factRules = []factRule{
 	// The global publishers change with zoneup's own strip and restore.
 	{[]string{"pkg", "-R", "/", "publisher", "-H", "-F", "tsv"}, 10 * time.Minute, changesGlobalImage},
 	// Datasets, mounts and zone states change with many calls.
-	{[]string{"zfs", "list", "-H", "-t", "filesystem", "-o", "name,mountpoint,mounted"}, time.Minute, changesMounts},
+	{[]string{"zfs", "list", "-H", "-t", "filesystem", "-o", "name,mountpoint,mounted"}, 30 * time.Second, changesMounts},
 	{[]string{"mount", "-p"}, 30 * time.Second, changesMounts},
-	{[]string{"zoneadm", "list", "-cp"}, 30 * time.Second, func(c []string) bool { return tool(c) == "zoneadm" }},
 }
 
 func ruleFor(argv []string) *factRule {

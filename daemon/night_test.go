@@ -202,8 +202,10 @@ func TestMetricsFileAndMailedReport(t *testing.T) {
 
 	var fams map[string]*dto.MetricFamily
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		// The file is rewritten shortly after each change: the last one
+		// to wait for is the mail's.
 		fams = readProm(t, prom)
-		if value(fams, "zoneup_jobs", "state", "done") == 2 {
+		if value(fams, "zoneup_jobs", "state", "done") == 2 && value(fams, "zoneup_last_report_timestamp_seconds", "", "") > 0 {
 			break
 		}
 	}

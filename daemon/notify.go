@@ -156,20 +156,26 @@ func (e *Engine) afterNight(wasOpen bool) (open bool) {
 		return open
 	}
 	if !cfg.Window.Always {
-		if wasOpen && !open {
-			start, _ := cfg.Window.Last(now)
+		start, _ := cfg.Window.Last(now)
+		e.mu.Lock()
+		due := wasOpen && !open && e.lastMail.Before(start)
+		if due {
+			e.lastMail = now
+			e.saveQueueLocked()
+		}
+		e.mu.Unlock()
+		if due {
 			go e.mailReport(e.hard, api.ReportRequest{Night: start.Format("2006-01-02")})
 		}
 		return open
 	}
 	e.mu.Lock()
 	idle := len(e.queue) == 0 && len(e.running) == 0 && e.finishedSinceMail
-	if idle {
-		e.finishedSinceMail = false
-	}
 	since := e.lastMail
 	if idle {
+		e.finishedSinceMail = false
 		e.lastMail = now
+		e.saveQueueLocked()
 	}
 	e.mu.Unlock()
 	if idle {

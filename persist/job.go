@@ -129,4 +129,7 @@ type QueueState struct {
 	// LastReport is when the last default report was made: with a window
 	// that is always open, the next one covers what ended since.
 	LastReport time.Time `json:"last_report,omitzero"`
+	// LastMail is when the morning report was last mailed (report_mail),
+	// so that a restart neither mails a night twice nor forgets one.
+	LastMail time.Time `json:"last_mail,omitzero"`
 }

@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"zoneup/daemon/client"
+	"zoneup/internal/testbin"
 	"zoneup/sim"
 )
 
@@ -22,40 +22,9 @@ import (
 // (the helpers of daemon/bench_test.go and daemon/crash_test.go, trimmed to
 // what the suite needs, with each process's environment given explicitly).
 
-var (
-	binOnce sync.Once
-	binDir  string
-	binErr  error
-)
-
-// binaries is the folder with zonesim, zoneupd and zoneupadm: the ones
-// `make build` made ($ZONEUP_BIN), or fresh builds.
-func binaries(t testing.TB) string {
-	t.Helper()
-	binOnce.Do(func() {
-		if d := os.Getenv("ZONEUP_BIN"); d != "" {
-			if _, err := os.Stat(filepath.Join(d, "zoneupd")); err == nil {
-				binDir = d
-				return
-			}
-		}
-		binDir, binErr = os.MkdirTemp("", "zoneup-bench-bin")
-		if binErr != nil {
-			return
-		}
-		for _, b := range []string{"zonesim", "zoneupd", "zoneupadm"} {
-			out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, b), "zoneup/cmd/"+b).CombinedOutput()
-			if err != nil {
-				binErr = fmt.Errorf("go build %s: %v\n%s", b, err, out)
-				return
-			}
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binDir
-}
+// binaries is the folder with zonesim, zoneupd and zoneupadm
+// (internal/testbin).
+func binaries(t testing.TB) string { return testbin.Dir(t) }
 
 // world is a zonesim world and the environment its tools need.
 type world struct {

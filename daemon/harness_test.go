@@ -8,13 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"zoneup/daemon/api"
+	"zoneup/internal/testbin"
 	"zoneup/persist"
 	"zoneup/sim"
 )
@@ -22,40 +22,9 @@ import (
 // The scenario tests run the engine in process against the real zonesim
 // binary, found on PATH exactly as the real tools would be.
 
-var (
-	binOnce sync.Once
-	binDir  string
-	binErr  error
-)
-
-// binaries returns a folder with zonesim (and zoneupd, zoneupadm): the ones
-// `make build` made ($ZONEUP_BIN), or fresh builds.
-func binaries(t testing.TB) string {
-	t.Helper()
-	binOnce.Do(func() {
-		if d := os.Getenv("ZONEUP_BIN"); d != "" {
-			if _, err := os.Stat(filepath.Join(d, "zonesim")); err == nil {
-				binDir = d
-				return
-			}
-		}
-		binDir, binErr = os.MkdirTemp("", "zoneup-bin")
-		if binErr != nil {
-			return
-		}
-		for _, b := range []string{"zonesim", "zoneupd", "zoneupadm"} {
-			out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, b), "zoneup/cmd/"+b).CombinedOutput()
-			if err != nil {
-				binErr = fmt.Errorf("go build %s: %v\n%s", b, err, out)
-				return
-			}
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binDir
-}
+// binaries is the folder with zonesim, zoneupd and zoneupadm
+// (internal/testbin).
+func binaries(t testing.TB) string { return testbin.Dir(t) }
 
 // simWorld is a zonesim world with its tools first on PATH.
 type simWorld struct {

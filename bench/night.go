@@ -145,27 +145,6 @@ func ZoneOf(i sim.Invocation, zones []string) string {
 	return ""
 }
 
-// CallKind names a call by tool and subcommand ("zoneadm attach", "pkg
-// publisher", "zlogin svcs"), the operands of -R, -z and -F skipped.
-func CallKind(i sim.Invocation) string {
-	args := i.Argv
-	if i.Tool == "zlogin" && len(args) > 1 {
-		args = args[1:]
-	}
-	for j, a := range args {
-		switch {
-		case a == "-R" || a == "-z" || a == "-F":
-			continue
-		case j > 0 && (args[j-1] == "-R" || args[j-1] == "-z" || args[j-1] == "-F"):
-			continue
-		case strings.HasPrefix(a, "-"):
-			continue
-		}
-		return i.Tool + " " + a
-	}
-	return i.Tool
-}
-
 // normCmd is a command line with the program's directory dropped.
 func normCmd(s string) string {
 	s = strings.TrimPrefix(s, "$ ")
@@ -213,7 +192,7 @@ func Analyze(in NightInput) Night {
 		if c.Tool == "pkg" {
 			n.PkgCalls++
 		}
-		n.Kinds[CallKind(c)]++
+		n.Kinds[c.Kind()]++
 		n.Total += callEnd(c).Sub(c.Start)
 	}
 	n.Makespan = n.End.Sub(n.Start)

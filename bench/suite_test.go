@@ -379,7 +379,7 @@ func measureScale(t *testing.T, bin, tmp string, s Settings, n int) ScalePoint {
 			return p
 		}
 		x.ToFirstCall, x.KillToCall = first.Start.Sub(tStart), first.Start.Sub(tKill)
-		x.FirstCall = CallKind(first)
+		x.FirstCall = first.Kind()
 		x.ToFirstStep = firstStepAfter(d, names, tStart)
 		p.Restarts = append(p.Restarts, x)
 		since = tStart

@@ -168,7 +168,7 @@ func TestCrashSuite(t *testing.T) {
 			kills++
 			for _, i := range readInvocations(t, w.dir) {
 				if i.Seq == next {
-					killedIn[callKind(i)+" ("+at+")"]++
+					killedIn[i.Kind()+" ("+at+")"]++
 				}
 			}
 			d.restart(w)
@@ -226,27 +226,6 @@ func (d *daemonProc) restart(w *simWorld) {
 	killStrays(w.dir)
 	d.stderr.Close()
 	d.launch(binaries(d.t))
-}
-
-// callKind names a tool call by tool and subcommand ("zoneadm attach",
-// "pkg uninstall", "zfs snapshot").
-func callKind(i sim.Invocation) string {
-	args := i.Argv
-	if i.Tool == "zlogin" && len(args) > 1 {
-		args = args[1:] // zlogin ZONE svcs ...
-	}
-	for j, a := range args {
-		switch {
-		case a == "-R" || a == "-z" || a == "-F":
-			continue
-		case j > 0 && (args[j-1] == "-R" || args[j-1] == "-z" || args[j-1] == "-F"):
-			continue
-		case strings.HasPrefix(a, "-"):
-			continue
-		}
-		return i.Tool + " " + a
-	}
-	return i.Tool
 }
 
 // checkNothingTwice proves from the invocation log: one completed snapshot

@@ -29,6 +29,28 @@ type Invocation struct {
 	DurMS int64     `json:"dur_ms"`
 }
 
+// Kind names the call by tool and subcommand ("zoneadm attach", "pkg
+// publisher", "zlogin svcs"), the operands of -R, -z and -F skipped: what
+// tests and benchmarks count calls by.
+func (i Invocation) Kind() string {
+	args := i.Argv
+	if i.Tool == "zlogin" && len(args) > 1 {
+		args = args[1:] // zlogin ZONE svcs ...
+	}
+	for j, a := range args {
+		switch {
+		case a == "-R" || a == "-z" || a == "-F":
+			continue
+		case j > 0 && (args[j-1] == "-R" || args[j-1] == "-z" || args[j-1] == "-F"):
+			continue
+		case strings.HasPrefix(a, "-"):
+			continue
+		}
+		return i.Tool + " " + a
+	}
+	return i.Tool
+}
+
 // Cmd is the call as a command line (tool and arguments, space separated).
 func (i Invocation) Cmd() string {
 	return strings.Join(append([]string{i.Tool}, i.Argv...), " ")

@@ -136,17 +136,7 @@ func (c *call) mount() int {
 		}
 		return d, ""
 	}
-	msg := ""
-	c.view(func(w *world) error { _, msg = check(w); return nil })
-	if msg != "" {
-		return c.fail(1, "%s", msg)
-	}
-	c.wait(c.dur(durMount, ""))
-	return c.end(true, func(w *world) int {
-		d, msg := check(w)
-		if msg != "" {
-			return c.fail(1, "%s", msg)
-		}
+	return decideApply(c, c.dur(durMount, ""), check, func(w *world, d *dataset) int {
 		if err := w.mountDataset(d, dir); err != nil {
 			return c.fail(1, "mount: %s: %v", dir, err)
 		}

@@ -288,17 +288,7 @@ func (c *call) zfsMount(args []string) int {
 		}
 		return d, w.mountRefusal(d)
 	}
-	msg := ""
-	c.view(func(w *world) error { _, msg = check(w); return nil })
-	if msg != "" {
-		return c.fail(1, "%s", msg)
-	}
-	c.wait(c.dur(durMount, ""))
-	return c.end(true, func(w *world) int {
-		d, msg := check(w)
-		if msg != "" {
-			return c.fail(1, "%s", msg)
-		}
+	return decideApply(c, c.dur(durMount, ""), check, func(w *world, d *dataset) int {
 		if !d.Data {
 			d.Received = false
 			return 0

@@ -22,8 +22,10 @@ import (
 // overlapped such a change is not kept. Per-zone questions are never
 // kept here: the stages ask them when they need them.
 type hostFacts struct {
-	mu    sync.Mutex
-	gen   uint64 // bumped by every change that forgets facts
+	mu sync.Mutex
+	// gen counts, per rule (by its first argv), the changes that forget
+	// its facts: a read during which its count moved is not kept.
+	gen   map[string]uint64
 	facts map[string]fact
 	now   func() time.Time
 }
@@ -35,7 +37,7 @@ type fact struct {
 }
 
 func newHostFacts(now func() time.Time) *hostFacts {
-	return &hostFacts{facts: map[string]fact{}, now: now}
+	return &hostFacts{gen: map[string]uint64{}, facts: map[string]fact{}, now: now}
 }
 
 // factRule says which reads are facts, for how long, and which changes
@@ -66,6 +68,50 @@ func changesMounts(c []string) bool {
 	return t == "zfs" || t == "zoneadm" || t == "mount" || t == "umount"
 }
 
+// changesZonepathMounts: a call that may change which filesystem is
+// mounted at a zonepath, the one question the dataset table answers
+// (DatasetAt): creating, destroying, renaming or receiving datasets,
+// setting or inheriting a mountpoint or canmount, mounting and unmounting,
+// and installing, uninstalling, moving or cloning a zone. A zone's attach,
+// detach, halt and boot mount and unmount its zone BE at ZONEROOT, never
+// at a zonepath; snapshots, rollbacks (properties are not rolled back, and
+// a rolled-back filesystem is mounted again where it was) and pkg do not
+// move mountpoints.
+func changesZonepathMounts(c []string) bool {
+	switch tool(c) {
+	case "mount", "umount":
+		return true
+	case "zfs":
+		if len(c) < 2 {
+			return true
+		}
+		switch c[1] {
+		case "snapshot", "rollback", "hold", "release":
+			return false
+		case "set", "inherit":
+			for _, a := range c[2:] {
+				if strings.HasPrefix(a, "mountpoint") || strings.HasPrefix(a, "canmount") {
+					return true
+				}
+			}
+			return false
+		}
+		return true
+	case "zoneadm":
+		for i, a := range c {
+			if i > 0 && c[i-1] == "-z" {
+				continue
+			}
+			switch a {
+			case "attach", "detach", "halt", "boot", "reboot", "ready", "shutdown", "list", "verify":
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
 var factRules = []factRule{
 	// zoneup never changes the global zone's boot environments or its
 	// installed packages.
@@ -73,8 +119,10 @@ var factRules = []factRule{
 	{[]string{"pkg", "-R", "/", "list", "-H", "entire"}, 10 * time.Minute, changesGlobalImage},
 	// The global publishers change with zoneup's own strip and restore.
 	{[]string{"pkg", "-R", "/", "publisher", "-H", "-F", "tsv"}, 10 * time.Minute, changesGlobalImage},
-	// Datasets, mounts and zone states change with many calls.
-	{[]string{"zfs", "list", "-H", "-t", "filesystem", "-o", "name,mountpoint,mounted"}, 30 * time.Second, changesMounts},
+	// The dataset table is asked which filesystem is mounted at a
+	// zonepath (DatasetAt); the mount table what is mounted at a zone
+	// root, which every attach and detach changes.
+	{[]string{"zfs", "list", "-H", "-t", "filesystem", "-o", "name,mountpoint,mounted"}, 30 * time.Second, changesZonepathMounts},
 	{[]string{"mount", "-p"}, 30 * time.Second, changesMounts},
 }
 
@@ -94,14 +142,37 @@ func pkgPublisherInfo(argv []string) bool {
 		!strings.HasPrefix(argv[4], "-")
 }
 
+// genKey names the rule of a fact's argv for hostFacts.gen; a global
+// publisher's details go with the publisher list.
+func genKey(argv []string) string {
+	if r := ruleFor(argv); r != nil {
+		return strings.Join(r.argv, " ")
+	}
+	return "pkg publisher"
+}
+
+// forgets says whether change makes the fact of argv stale.
+func forgets(argv, change []string) bool {
+	if r := ruleFor(argv); r != nil {
+		return r.forgets(change)
+	}
+	return changesGlobalImage(change) // a global publisher's details
+}
+
 // forget drops the facts a change could make stale.
 func (h *hostFacts) forget(change []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.gen++
+	for i := range factRules {
+		if r := &factRules[i]; r.forgets(change) {
+			h.gen[genKey(r.argv)]++
+		}
+	}
+	if changesGlobalImage(change) {
+		h.gen["pkg publisher"]++
+	}
 	for k := range h.facts {
-		argv := strings.Split(k, "\x00")
-		if r := ruleFor(argv); (r != nil && r.forgets(change)) || (r == nil && changesGlobalImage(change)) {
+		if forgets(strings.Split(k, "\x00"), change) {
 			delete(h.facts, k)
 		}
 	}
@@ -134,7 +205,8 @@ func (x factExec) Run(ctx context.Context, change bool, argv ...string) host.Res
 	h := x.facts
 	h.mu.Lock()
 	f, ok := h.facts[key]
-	gen := h.gen
+	gk := genKey(argv)
+	gen := h.gen[gk]
 	h.mu.Unlock()
 	if ok && h.now().Sub(f.at) < f.ttl {
 		return f.res
@@ -142,7 +214,7 @@ func (x factExec) Run(ctx context.Context, change bool, argv ...string) host.Res
 	res := x.inner.Run(ctx, change, argv...)
 	if res.Code == 0 && res.Err == nil {
 		h.mu.Lock()
-		if h.gen == gen { // no change ran meanwhile
+		if h.gen[gk] == gen { // no change that forgets it ran meanwhile
 			h.facts[key] = fact{res: res, at: h.now(), ttl: ttl}
 		}
 		h.mu.Unlock()

@@ -74,6 +74,41 @@ func TestHostFacts(t *testing.T) {
 	if inner.n("mount -p") != 2 {
 		t.Errorf("mount -p kept across an attach: %v", inner.calls)
 	}
+	// The dataset table answers which filesystem is mounted at a
+	// zonepath: an attach, a snapshot or a rollback leave that alone; a
+	// mount, a mountpoint change or a destroy do not.
+	fsTable := []string{"zfs", "list", "-H", "-t", "filesystem", "-o", "name,mountpoint,mounted"}
+	fsAsked := func() int { return inner.n(strings.Join(fsTable, " ")) }
+	ask(fsTable...)
+	for _, ch := range [][]string{
+		{"zoneadm", "-z", "z1", "detach"},
+		{"zoneadm", "-z", "z1", "attach", "-u"},
+		{"zoneadm", "-z", "install", "boot"}, // a zone named install
+		{"zfs", "snapshot", "-r", "rpool/zones/z1@zoneup-1"},
+		{"zfs", "rollback", "-r", "rpool/zones/z1/ROOT/zbe@zoneup-1"},
+		{"zfs", "set", "zoned=off", "rpool/zones/z1/ROOT/zbe"},
+		{"pkg", "-R", "/zones/z1/root", "image-update"},
+	} {
+		change(ch...)
+		ask(fsTable...)
+		if fsAsked() != 1 {
+			t.Fatalf("the dataset table was asked again after %v", ch)
+		}
+	}
+	for i, ch := range [][]string{
+		{"mount", "-F", "zfs", "rpool/zones/z1/ROOT/zbe", "/zones/z1/root"},
+		{"umount", "/zones/z1/root"},
+		{"zfs", "set", "mountpoint=/zones/z1/root/lib/svc", "rpool/zones/z1/ROOT/zbe/svc"},
+		{"zfs", "mount", "-O", "rpool/zones/z1/ROOT/zbe/svc"},
+		{"zfs", "destroy", "rpool/zones/z1/ROOT/zbe-1"},
+		{"zoneadm", "-z", "z1", "uninstall", "-F"},
+	} {
+		change(ch...)
+		ask(fsTable...)
+		if fsAsked() != i+2 {
+			t.Fatalf("the dataset table was kept across %v", ch)
+		}
+	}
 	c.set(now.Add(11 * time.Minute))
 	ask("beadm", "list", "-H")
 	if inner.n("beadm list -H") != 2 {

@@ -66,14 +66,20 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 	}
 	r.job.Zonepath, r.job.Dataset, r.job.ZBE = z.Zonepath, ds, zbe
 	r.mine(z.Zonepath, ds)
-	exists, err := r.t.SnapshotExists(ctx, r.snapName())
-	if err != nil {
-		return block("", err)
+	// The snapshot is named after the job, so only a job that named it
+	// before (a retry, or a resume of an earlier run) can find it on the
+	// host: a first run does not ask.
+	r.noSnapshot = true
+	if r.job.Snapshot != "" || r.job.SnapshotTaken {
+		exists, err := r.t.SnapshotExists(ctx, r.snapName())
+		if err != nil {
+			return block("", err)
+		}
+		if exists && !r.job.SnapshotTaken {
+			return block("", fmt.Errorf("snapshot %s exists but this job did not take it", r.snapName()))
+		}
+		r.noSnapshot = !exists
 	}
-	if exists && !r.job.SnapshotTaken {
-		return block("", fmt.Errorf("snapshot %s exists but this job did not take it", r.snapName()))
-	}
-	r.noSnapshot = !exists
 	r.job.PriorState = z.State
 	if err := r.end("ok", nil); err != nil {
 		return "", err

@@ -44,7 +44,8 @@
 // are young (facts.go): a night asks each once, not once per job.
 //
 // The scheduler starts the queued job predicted longest (the zone's own
-// last run, else the mean of recent upgrades, else default_job_duration),
+// last run, else the mean of the jobs that ended this night whatever their
+// result, else the mean of recent upgrades, else default_job_duration),
 // the longest that still fits in the window, so a night does not end with
 // one long ladder running alone.
 //

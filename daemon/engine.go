@@ -38,6 +38,12 @@ type Engine struct {
 	paused    bool
 	reason    string
 	durations []time.Duration // recent upgrade durations, for window admission
+	// tonight is how long each job that ended this night took, whatever
+	// its result (a rolled-back ladder is long): a zone never upgraded
+	// before is predicted as the night's jobs have gone so far. It is
+	// cleared when the night ends (the window closes, or with an always
+	// window, the queue is empty and nothing runs).
+	tonight []time.Duration
 	// zoneDur is how long each zone's last finished job took, and
 	// queuedZone the zone of each queued job: a zone's own history
 	// predicts its next job (longest first, window admission).
@@ -364,17 +370,26 @@ func (e *Engine) predictZoneLocked(cfg Config, zone string) time.Duration {
 	return e.predictLocked(cfg)
 }
 
-// predictLocked is the expected duration of the next job: the mean of recent
-// upgrades, or default_job_duration before there is any.
+// predictLocked is the expected duration of a job of a zone with no
+// finished job: the mean of this night's ended jobs, whatever their
+// result (when half the fleet climbs the ladder, so will the next zone,
+// probably), else the mean of recent upgrades, else default_job_duration.
 func (e *Engine) predictLocked(cfg Config) time.Duration {
-	if len(e.durations) == 0 {
-		return cfg.DefaultJobDuration
+	switch {
+	case len(e.tonight) > 0:
+		return mean(e.tonight)
+	case len(e.durations) > 0:
+		return mean(e.durations)
 	}
+	return cfg.DefaultJobDuration
+}
+
+func mean(ds []time.Duration) time.Duration {
 	var sum time.Duration
-	for _, d := range e.durations {
+	for _, d := range ds {
 		sum += d
 	}
-	return sum / time.Duration(len(e.durations))
+	return sum / time.Duration(len(ds))
 }
 
 // launch starts a worker for j. e.mu is held.
@@ -433,6 +448,7 @@ func (e *Engine) afterJobLocked(j *persist.Job) {
 	e.finishedSinceMail = true
 	if !j.Started.IsZero() && j.Ended.After(j.Started) {
 		e.zoneDur[j.Zone] = j.Ended.Sub(j.Started)
+		e.tonight = append(e.tonight, j.Ended.Sub(j.Started))
 	}
 	switch j.Result {
 	case "upgraded":

@@ -143,6 +143,11 @@ func (e *Engine) afterNight(wasOpen bool) (open bool) {
 	cfg := e.config()
 	now := e.now()
 	open = cfg.Window.Remaining(now) > 0
+	e.mu.Lock()
+	if (wasOpen && !open) || (cfg.Window.Always && len(e.queue) == 0 && len(e.running) == 0) {
+		e.tonight = nil // the night is over
+	}
+	e.mu.Unlock()
 	if wasOpen && !open {
 		// The window closed: no queued job may start any more, so a strip
 		// kept for one is restored (if no running job holds it). Here, on

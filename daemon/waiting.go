@@ -21,7 +21,7 @@ type queueView struct {
 	running, concurrency int
 	queue                []string // queued job ids, in enqueue order
 	predicted            time.Duration
-	history              bool // predicted comes from earlier upgrades
+	history              bool // predicted comes from earlier jobs (this night's, or upgrades)
 	// byJob is the prediction of each queued job (its zone's last run),
 	// where it differs from predicted.
 	byJob map[string]time.Duration
@@ -34,7 +34,7 @@ func (e *Engine) view() queueView {
 	v := queueView{
 		now: e.now(), window: cfg.Window, paused: e.paused, stopping: e.stopping, reason: e.reason,
 		running: len(e.running), concurrency: cfg.Concurrency, queue: slices.Clone(e.queue),
-		predicted: e.predictLocked(cfg), history: len(e.durations) > 0, byJob: map[string]time.Duration{},
+		predicted: e.predictLocked(cfg), history: len(e.durations)+len(e.tonight) > 0, byJob: map[string]time.Duration{},
 	}
 	for _, id := range e.queue {
 		if d, ok := e.zoneDur[e.queuedZone[id]]; ok && d > 0 {

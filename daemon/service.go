@@ -396,11 +396,23 @@ func ToAPI(j *persist.Job) api.Job {
 	if n := len(j.History); n > 0 && !j.Terminal() && j.History[n-1].Ended.IsZero() {
 		a.StageStarted = j.History[n-1].Started
 	}
+	// Every step's times are formatted into one string and cut out of it:
+	// two allocations a job instead of two a step (list walks them all).
+	tb := make([]byte, 0, 2*len(time.RFC3339)*len(j.History))
+	ends := make([]int, 0, 2*len(j.History))
 	for _, s := range j.History {
-		st := api.Step{Stage: s.Stage, Rung: s.Rung, Started: s.Started.UTC().Format(time.RFC3339), Outcome: s.Outcome, Error: s.Error}
+		tb = s.Started.UTC().AppendFormat(tb, time.RFC3339)
+		ends = append(ends, len(tb))
 		if !s.Ended.IsZero() {
-			st.Ended = s.Ended.UTC().Format(time.RFC3339)
+			tb = s.Ended.UTC().AppendFormat(tb, time.RFC3339)
 		}
+		ends = append(ends, len(tb))
+	}
+	times, at := string(tb), 0
+	for i, s := range j.History {
+		st := api.Step{Stage: s.Stage, Rung: s.Rung, Outcome: s.Outcome, Error: s.Error}
+		st.Started, at = times[at:ends[2*i]], ends[2*i]
+		st.Ended, at = times[at:ends[2*i+1]], ends[2*i+1]
 		a.History = append(a.History, st)
 	}
 	return a

@@ -20,9 +20,10 @@ import (
 // writes it, and, during `zoneadm attach -u`, each line of the attach log
 // the `Log File:` line names as the brand writes it (the file `tail -f`
 // would show: pkg's own errors are only there). The exit line follows at
-// the end. Every line is stored once. Lines are written in batches, at
-// most flushEvery apart, so that a chatty pkg does not cost an fsync per
-// line.
+// the end and is stored before the run returns, so the job's own notes
+// come after it. Every line is stored once. Lines are written in batches,
+// at most flushEvery apart, so that a chatty pkg does not cost an fsync
+// per line.
 type liveLog struct {
 	e     *Engine
 	jobID string
@@ -68,9 +69,12 @@ func (l *liveLog) currentRung() string {
 	return ""
 }
 
+// started queues the command line; it is stored with the tool's first
+// lines, at the latest flushEvery later (a long attach -u shows in `log
+// -f` at once), or with its exit line, in one transaction for a short
+// call: a tool's start costs no fsync of its own.
 func (l *liveLog) started(argv []string) {
 	l.add(persist.LogEntry{Kind: "tool", Text: "$ " + strings.Join(argv, " "), Tool: filepath.Base(argv[0]), Rung: l.currentRung()})
-	l.flush()
 }
 
 // setMine says which words make a line of a host-wide listing this job's.

@@ -1,10 +1,6 @@
 package persist
 
-import (
-	"time"
-
-	"zoneup/host"
-)
+import "time"
 
 // Job is the durable record of one zone's upgrade. The daemon rewrites the
 // whole record in one fsync'd transaction at every checkpoint; the record is
@@ -101,9 +97,28 @@ func (j *Job) Terminal() bool {
 // GlobalRecord is the global zone's publisher list as it was before zoneup
 // first stripped it, and who needs it stripped.
 type GlobalRecord struct {
-	Original []host.Publisher `json:"original"`          // search order, first = first-ranked
-	Stripped bool             `json:"stripped"`          // the strip has started (restore is due when no holder is left)
-	Holders  []string         `json:"holders,omitempty"` // job IDs
+	Original []Publisher `json:"original"`          // search order, first = first-ranked
+	Stripped bool        `json:"stripped"`          // the strip has started (restore is due when no holder is left)
+	Holders  []string    `json:"holders,omitempty"` // job IDs
+}
+
+// Publisher is one global publisher as recorded before the strip: what
+// set-publisher needs to put it back exactly. The store owns this format;
+// the daemon converts from and to the host adapter's publisher. The JSON
+// names and omitempty choices are those the record has always had on disk
+// (testdata/global-record.json): change them only with a migration.
+type Publisher struct {
+	Name    string   `json:"name"`
+	Origins []string `json:"origins,omitempty"` // in the listing's order
+	Mirrors []string `json:"mirrors,omitempty"`
+	Enabled bool     `json:"enabled"`
+	Sticky  bool     `json:"sticky"`
+	SSLKey  string   `json:"ssl_key,omitempty"`
+	SSLCert string   `json:"ssl_cert,omitempty"`
+	Proxies []string `json:"proxies,omitempty"`
+	// Properties are the publisher's properties (signature-policy, ...),
+	// which unset-publisher loses.
+	Properties map[string]string `json:"properties,omitempty"`
 }
 
 // LogEntry is one line of a job's log.

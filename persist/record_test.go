@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
-
-	"zoneup/host"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -20,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // disabled and not sticky publisher behind a proxy, properties, SSL files,
 // and one publisher with nothing but its name (every omitempty field out).
 var goldenGlobal = &GlobalRecord{
-	Original: []host.Publisher{
+	Original: []Publisher{
 		{
 			Name:    "solaris",
 			Origins: []string{"http://pkg.oracle.com/solaris/release/", "http://mirror.example/solaris/"},
@@ -46,8 +44,10 @@ var goldenGlobal = &GlobalRecord{
 }
 
 // goldenGlobalFile holds the bytes PutGlobal stored for goldenGlobal when
-// the stored publisher was still host.Publisher: the record's format on
-// disk, which a database written by an earlier zoneupd has.
+// the stored publisher was still the host adapter's host.Publisher (its
+// JSON tags were the format): the record's format on disk, which a
+// database written by an earlier zoneupd has. Regenerate it with -update
+// only together with a migration.
 const goldenGlobalFile = "testdata/global-record.json"
 
 // TestGlobalRecordOnDisk: the global publisher record is stored as the

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"zoneup/host"
 	"zoneup/persist"
 )
 
@@ -403,7 +402,7 @@ func testNoAliasing(t *testing.T, s persist.Store) {
 		t.Errorf("Logs result aliased: %+v", again)
 	}
 
-	g := &persist.GlobalRecord{Original: []host.Publisher{{Name: "solaris"}}, Holders: []string{"j1"}}
+	g := &persist.GlobalRecord{Original: []persist.Publisher{{Name: "solaris"}}, Holders: []string{"j1"}}
 	if err := s.PutGlobal(g); err != nil {
 		t.Fatal(err)
 	}
@@ -558,7 +557,7 @@ func testGlobal(t *testing.T, s persist.Store) {
 		t.Error("PutGlobal(nil) accepted")
 	}
 	want := &persist.GlobalRecord{
-		Original: []host.Publisher{
+		Original: []persist.Publisher{
 			{Name: "solaris", Origins: []string{"http://pkg.oracle.com/solaris/release/"}, Enabled: true, Sticky: true},
 			{Name: "extra", Origins: []string{"https://x.example/"}, SSLKey: "/var/pkg/key.pem", SSLCert: "/var/pkg/cert.pem"},
 		},

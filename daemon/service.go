@@ -227,7 +227,7 @@ func (e *Engine) fireLocked(j *persist.Job, ev fsm.Event) error {
 	m, err := fsm.New(fsm.State(j.State), func(_, to fsm.State, _ fsm.Event) error {
 		j.State = string(to)
 		if fsm.Terminal(to) {
-			j.Result, j.Ended = resultOf(to), e.now()
+			j.Result, j.Ended = fsm.Result(to), e.now()
 		}
 		return e.store.PutJob(j)
 	})

@@ -1,6 +1,10 @@
 package persist
 
-import "time"
+import (
+	"time"
+
+	"zoneup/fsm"
+)
 
 // Job is the durable record of one zone's upgrade. The daemon rewrites the
 // whole record in one fsync'd transaction at every checkpoint; the record is
@@ -10,7 +14,7 @@ type Job struct {
 	Zone  string `json:"zone"`
 	State string `json:"state"` // fsm state name
 
-	Result string `json:"result,omitempty"` // upgraded, blocked, rolled-back, failed, cancelled
+	Result string `json:"result,omitempty"` // fsm.Result of the terminal state: upgraded, blocked, ...
 	Rung   string `json:"rung,omitempty"`   // the rung after which attach -u succeeded
 
 	Snapshot      string `json:"snapshot,omitempty"`       // full name of the top snapshot, set before the call
@@ -85,14 +89,9 @@ type Step struct {
 	Error   string    `json:"error"`
 }
 
-// Terminal states.
-func (j *Job) Terminal() bool {
-	switch j.State {
-	case "done", "blocked", "rolled-back", "failed", "cancelled":
-		return true
-	}
-	return false
-}
+// Terminal reports whether the job has ended: its state is one of
+// fsm.TerminalStates (the store keeps every other job in active/).
+func (j *Job) Terminal() bool { return fsm.Terminal(fsm.State(j.State)) }
 
 // GlobalRecord is the global zone's publisher list as it was before zoneup
 // first stripped it, and who needs it stripped.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"zoneup/fsm"
 	"zoneup/persist"
 )
 
@@ -319,15 +320,13 @@ func testActiveTransitions(t *testing.T, s persist.Store) {
 		t.Errorf("ActiveJobs = %v, want %v", got, want)
 	}
 	// Every non-terminal state is active; every terminal one is not.
-	states := []string{"preflight", "halt", "snapshot", "detach", "attach", "remediate", "boot", "verify", "rollback",
-		"done", "blocked", "rolled-back", "failed", "cancelled"}
-	for _, st := range states {
+	for _, st := range fsm.AllStates {
 		j := queued("j2", "b")
-		j.State = st
+		j.State = string(st)
 		mustPut(t, s, j)
 		got := activeIDs(t, s)
 		want := []string{"j1", "j2", "j3"}
-		if j.Terminal() {
+		if fsm.Terminal(st) {
 			want = []string{"j1", "j3"}
 		}
 		if !slices.Equal(got, want) {

@@ -93,6 +93,52 @@ type Step struct {
 // fsm.TerminalStates (the store keeps every other job in active/).
 func (j *Job) Terminal() bool { return fsm.Terminal(fsm.State(j.State)) }
 
+// ResetForRetry makes j the next attempt of the same job (zoneupadm retry;
+// the retry event then moves it to queued). Attempt counts up. What
+// survives, and why:
+//
+//   - ID, Zone, Enqueued: it is the same job (SPEC 3: retry keeps the id).
+//   - State: the machine's; the retry event moves it.
+//   - History: the steps of every attempt, the job's whole story (SPEC 3).
+//   - Snapshot, SnapshotTaken: the snapshot is the job's, never a second
+//     one (SPEC 3); preflight refuses one this job did not take.
+//   - Allow, NoBoot: what the configuration and the operator asked for at
+//     enqueue.
+//   - RemovedPackages: what the job's attempts uninstalled, gathered over
+//     the attempts like History.
+//   - PriorState, Zonepath, Dataset, ZBE, Brand: facts preflight reads
+//     again and records before any stage acts on them.
+//   - GZHolder: false unless the keeper has not let the job go yet (its
+//     release failed); kept, so that the new attempt releases it again.
+//
+// Everything else belongs to one attempt and starts empty: the result,
+// rung, error, cause and withheld mark, the frozen ladder and the place
+// on it, the failure class and publisher, what was pending or done, the
+// warnings and restored files, the attempt's times, and the cancel and
+// block requests. A field added to Job is cleared here until it is
+// listed; TestResetForRetryDecidesEveryField makes the choice explicit.
+func (j *Job) ResetForRetry() {
+	*j = Job{
+		ID:              j.ID,
+		Zone:            j.Zone,
+		Enqueued:        j.Enqueued,
+		State:           j.State,
+		History:         j.History,
+		Snapshot:        j.Snapshot,
+		SnapshotTaken:   j.SnapshotTaken,
+		Allow:           j.Allow,
+		NoBoot:          j.NoBoot,
+		RemovedPackages: j.RemovedPackages,
+		PriorState:      j.PriorState,
+		Zonepath:        j.Zonepath,
+		Dataset:         j.Dataset,
+		ZBE:             j.ZBE,
+		Brand:           j.Brand,
+		GZHolder:        j.GZHolder,
+		Attempt:         j.Attempt + 1,
+	}
+}
+
 // GlobalRecord is the global zone's publisher list as it was before zoneup
 // first stripped it, and who needs it stripped.
 type GlobalRecord struct {

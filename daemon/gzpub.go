@@ -93,7 +93,7 @@ func (g *globalPublishers) original(ctx context.Context, t host.Tools) ([]host.P
 		return nil, err
 	}
 	if rec != nil {
-		return rec.Original, nil
+		return hostPublishers(rec.Original), nil
 	}
 	return t.ReadPublishers(ctx, "/")
 }
@@ -108,7 +108,7 @@ func (g *globalPublishers) originals(ctx context.Context, t host.Tools) ([]host.
 		return nil, err
 	}
 	if rec != nil {
-		return rec.Original, nil
+		return hostPublishers(rec.Original), nil
 	}
 	return t.PublisherList(ctx, "/")
 }
@@ -145,7 +145,7 @@ func (g *globalPublishers) strip(ctx context.Context, t host.Tools, job string, 
 				return false, fmt.Errorf("global publisher %s: %w", p.Name, errEnabledUnknown)
 			}
 		}
-		rec = &persist.GlobalRecord{Original: pubs}
+		rec = &persist.GlobalRecord{Original: recordPublishers(pubs)}
 	}
 	if len(rec.Original) <= 1 {
 		return false, nil
@@ -258,6 +258,7 @@ func (g *globalPublishers) restoreLocked(ctx context.Context, t host.Tools, rec 
 	if !rec.Stripped {
 		return g.store.DeleteGlobal()
 	}
+	original := hostPublishers(rec.Original)
 	// Every attach -u waits while the publishers change: only the changes
 	// and the one read they need are made under the lock.
 	err := func() error {
@@ -267,7 +268,7 @@ func (g *globalPublishers) restoreLocked(ctx context.Context, t host.Tools, rec 
 		if err != nil {
 			return err
 		}
-		for _, p := range rec.Original {
+		for _, p := range original {
 			if slices.Contains(live, p.Name) {
 				continue
 			}
@@ -276,7 +277,7 @@ func (g *globalPublishers) restoreLocked(ctx context.Context, t host.Tools, rec 
 				return fmt.Errorf("restore global publisher %s: %w", p.Name, err)
 			}
 		}
-		return g.reorder(ctx, t, rec.Original, note)
+		return g.reorder(ctx, t, original, note)
 	}()
 	if err != nil {
 		return err
@@ -285,7 +286,7 @@ func (g *globalPublishers) restoreLocked(ctx context.Context, t host.Tools, rec 
 	if err != nil {
 		return err
 	}
-	if !samePublishers(live, rec.Original) {
+	if !samePublishers(live, original) {
 		return fmt.Errorf("global publishers after restore differ from the record")
 	}
 	note("event", "global zone publishers restored")
@@ -368,4 +369,37 @@ func samePublishers(a, b []host.Publisher) bool {
 		}
 	}
 	return true
+}
+
+// recordPublishers is the record of pubs the store keeps (persist owns its
+// format): every field but EnabledUnknown, which is never recorded (strip
+// refuses a publisher whose Enabled is not known).
+func recordPublishers(pubs []host.Publisher) []persist.Publisher {
+	if pubs == nil {
+		return nil
+	}
+	out := make([]persist.Publisher, len(pubs))
+	for i, p := range pubs {
+		out[i] = persist.Publisher{
+			Name: p.Name, Origins: p.Origins, Mirrors: p.Mirrors, Enabled: p.Enabled, Sticky: p.Sticky,
+			SSLKey: p.SSLKey, SSLCert: p.SSLCert, Proxies: p.Proxies, Properties: p.Properties,
+		}
+	}
+	return out
+}
+
+// hostPublishers is the recorded publishers as the host adapter's
+// publishers, to restore and compare with the live list.
+func hostPublishers(rec []persist.Publisher) []host.Publisher {
+	if rec == nil {
+		return nil
+	}
+	out := make([]host.Publisher, len(rec))
+	for i, p := range rec {
+		out[i] = host.Publisher{
+			Name: p.Name, Origins: p.Origins, Mirrors: p.Mirrors, Enabled: p.Enabled, Sticky: p.Sticky,
+			SSLKey: p.SSLKey, SSLCert: p.SSLCert, Proxies: p.Proxies, Properties: p.Properties,
+		}
+	}
+	return out
 }

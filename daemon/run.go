@@ -141,7 +141,7 @@ func (r *run) persistTransition(from, to fsm.State, ev fsm.Event) error {
 	now := r.e.now()
 	line := fmt.Sprintf("%s -> %s", from, to)
 	if fsm.Terminal(to) {
-		r.job.Result = resultOf(to)
+		r.job.Result = fsm.Result(to)
 		r.job.Ended = now
 		r.job.Pending = ""
 		// The job's last log line is written before it reads terminal, so
@@ -158,22 +158,6 @@ func (r *run) persistTransition(from, to fsm.State, ev fsm.Event) error {
 		r.note("event", line)
 	}
 	return nil
-}
-
-func resultOf(s fsm.State) string {
-	switch s {
-	case fsm.Done:
-		return "upgraded"
-	case fsm.Blocked:
-		return "blocked"
-	case fsm.RolledBack:
-		return "rolled-back"
-	case fsm.Failed:
-		return "failed"
-	case fsm.Cancelled:
-		return "cancelled"
-	}
-	return ""
 }
 
 // save writes the whole job record (one fsync'd transaction).

@@ -189,7 +189,7 @@ func (e *Engine) Cancel(zone string) error {
 }
 
 // Retry queues a terminal job again as a new attempt: same id, history and
-// snapshot.
+// snapshot (persist.Job.ResetForRetry says what else survives).
 func (e *Engine) Retry(zone string) error {
 	j, err := e.latest(zone)
 	if err != nil {
@@ -206,12 +206,7 @@ func (e *Engine) Retry(zone string) error {
 	if id, ok := e.active[zone]; ok {
 		return fmt.Errorf("%w: %s has job %s", api.ErrActive, zone, id)
 	}
-	j.Attempt++
-	j.Result, j.Rung, j.Error, j.Cause = "", "", "", ""
-	j.Withheld, j.RungIndex, j.Pending, j.Done, j.PendingPackages = false, 0, "", nil, nil
-	j.RestoredFiles, j.Warnings, j.CancelRequested, j.BlockPending = nil, nil, false, false
-	j.Started, j.Ended, j.Ladder = time.Time{}, time.Time{}, nil
-	j.FailClass, j.FailPublisher = "", ""
+	j.ResetForRetry()
 	if err := e.fireLocked(j, fsm.EvRetry); err != nil {
 		return err
 	}
@@ -227,7 +222,7 @@ func (e *Engine) fireLocked(j *persist.Job, ev fsm.Event) error {
 	m, err := fsm.New(fsm.State(j.State), func(_, to fsm.State, _ fsm.Event) error {
 		j.State = string(to)
 		if fsm.Terminal(to) {
-			j.Result, j.Ended = resultOf(to), e.now()
+			j.Result, j.Ended = fsm.Result(to), e.now()
 		}
 		return e.store.PutJob(j)
 	})

@@ -14,7 +14,8 @@
 //	queued, preflight, halt, snapshot, detach --cancel--> cancelled  (the zone not yet detached: nothing to undo)
 //	blocked, rolled-back, failed, cancelled --retry--> queued
 //
-// Terminal states: done, blocked, rolled-back, failed, cancelled.
+// Terminal states (TerminalStates; Result names their outcomes, done
+// being "upgraded"): done, blocked, rolled-back, failed, cancelled.
 //
 // Side effects, all done by the daemon between transitions: halt (zoneadm
 // halt), snapshot (zfs snapshot -r), detach, attach (zoneadm attach -u),

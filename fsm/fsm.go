@@ -88,14 +88,35 @@ type Transition struct {
 	Dst   State
 }
 
+// TerminalStates are the states a job ends in, in the order their results
+// are listed (Results). This is the one list: the store's index of active
+// jobs, the daemon and the wire's result names all derive from it.
+var TerminalStates = []State{Done, Blocked, RolledBack, Failed, Cancelled}
+
 // Terminal reports whether s is a final state of a job.
-func Terminal(s State) bool {
-	switch s {
-	case Done, Blocked, RolledBack, Failed, Cancelled:
-		return true
+func Terminal(s State) bool { return slices.Contains(TerminalStates, s) }
+
+// Result is the result name of a job that ended in s (SPEC 3, 5): a done
+// job is "upgraded", the other terminal states are their own names; ""
+// for a state that is not terminal. The names are part of the contract.
+func Result(s State) string {
+	switch {
+	case s == Done:
+		return "upgraded"
+	case Terminal(s):
+		return string(s)
 	}
-	return false
+	return ""
 }
+
+// Results are the result names of the terminal states, in their order.
+var Results = func() []string {
+	r := make([]string, len(TerminalStates))
+	for i, s := range TerminalStates {
+		r[i] = Result(s)
+	}
+	return r
+}()
 
 // Valid reports whether s is one of the known states.
 func Valid(s State) bool { return slices.Contains(AllStates, s) }

@@ -70,6 +70,20 @@ func TestTerminal(t *testing.T) {
 	}
 }
 
+// TestResults: the result names are the contract's (SPEC 5), one per
+// terminal state, and nothing else has one.
+func TestResults(t *testing.T) {
+	want := map[State]string{Done: "upgraded", Blocked: "blocked", RolledBack: "rolled-back", Failed: "failed", Cancelled: "cancelled"}
+	for _, s := range AllStates {
+		if got := Result(s); got != want[s] {
+			t.Errorf("Result(%s) = %q, want %q", s, got, want[s])
+		}
+	}
+	if got := strings.Join(Results, " "); got != "upgraded blocked rolled-back failed cancelled" {
+		t.Errorf("Results = %s", got)
+	}
+}
+
 func TestPersistFailureCancels(t *testing.T) {
 	boom := errors.New("disk full")
 	m, _ := New(Queued, func(State, State, Event) error { return boom })

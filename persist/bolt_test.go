@@ -18,8 +18,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-
-	"zoneup/host"
 )
 
 // The child process side of the multi-process tests: the test binary runs
@@ -206,7 +204,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if err := d.AppendLog(want[3].ID, LogEntry{Kind: "tool", Text: "$ zoneadm -z zone3 attach -u"}, LogEntry{Kind: "stdout", Text: "done"}); err != nil {
 		t.Fatal(err)
 	}
-	g := &GlobalRecord{Original: []host.Publisher{{Name: "solaris", Origins: []string{"http://pkg/"}, Enabled: true}}, Stripped: true, Holders: []string{want[0].ID}}
+	g := &GlobalRecord{Original: []Publisher{{Name: "solaris", Origins: []string{"http://pkg/"}, Enabled: true}}, Stripped: true, Holders: []string{want[0].ID}}
 	if err := d.PutGlobal(g); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package persist
 import (
 	"time"
 
-	"zoneup/host"
+	"zoneup/fsm"
 )
 
 // Job is the durable record of one zone's upgrade. The daemon rewrites the
@@ -14,7 +14,7 @@ type Job struct {
 	Zone  string `json:"zone"`
 	State string `json:"state"` // fsm state name
 
-	Result string `json:"result,omitempty"` // upgraded, blocked, rolled-back, failed, cancelled
+	Result string `json:"result,omitempty"` // fsm.Result of the terminal state: upgraded, blocked, ...
 	Rung   string `json:"rung,omitempty"`   // the rung after which attach -u succeeded
 
 	Snapshot      string `json:"snapshot,omitempty"`       // full name of the top snapshot, set before the call
@@ -89,21 +89,81 @@ type Step struct {
 	Error   string    `json:"error"`
 }
 
-// Terminal states.
-func (j *Job) Terminal() bool {
-	switch j.State {
-	case "done", "blocked", "rolled-back", "failed", "cancelled":
-		return true
+// Terminal reports whether the job has ended: its state is one of
+// fsm.TerminalStates (the store keeps every other job in active/).
+func (j *Job) Terminal() bool { return fsm.Terminal(fsm.State(j.State)) }
+
+// ResetForRetry makes j the next attempt of the same job (zoneupadm retry;
+// the retry event then moves it to queued). Attempt counts up. What
+// survives, and why:
+//
+//   - ID, Zone, Enqueued: it is the same job (SPEC 3: retry keeps the id).
+//   - State: the machine's; the retry event moves it.
+//   - History: the steps of every attempt, the job's whole story (SPEC 3).
+//   - Snapshot, SnapshotTaken: the snapshot is the job's, never a second
+//     one (SPEC 3); preflight refuses one this job did not take.
+//   - Allow, NoBoot: what the configuration and the operator asked for at
+//     enqueue.
+//   - RemovedPackages: what the job's attempts uninstalled, gathered over
+//     the attempts like History.
+//   - PriorState, Zonepath, Dataset, ZBE, Brand: facts preflight reads
+//     again and records before any stage acts on them.
+//   - GZHolder: false unless the keeper has not let the job go yet (its
+//     release failed); kept, so that the new attempt releases it again.
+//
+// Everything else belongs to one attempt and starts empty: the result,
+// rung, error, cause and withheld mark, the frozen ladder and the place
+// on it, the failure class and publisher, what was pending or done, the
+// warnings and restored files, the attempt's times, and the cancel and
+// block requests. A field added to Job is cleared here until it is
+// listed; TestResetForRetryDecidesEveryField makes the choice explicit.
+func (j *Job) ResetForRetry() {
+	*j = Job{
+		ID:              j.ID,
+		Zone:            j.Zone,
+		Enqueued:        j.Enqueued,
+		State:           j.State,
+		History:         j.History,
+		Snapshot:        j.Snapshot,
+		SnapshotTaken:   j.SnapshotTaken,
+		Allow:           j.Allow,
+		NoBoot:          j.NoBoot,
+		RemovedPackages: j.RemovedPackages,
+		PriorState:      j.PriorState,
+		Zonepath:        j.Zonepath,
+		Dataset:         j.Dataset,
+		ZBE:             j.ZBE,
+		Brand:           j.Brand,
+		GZHolder:        j.GZHolder,
+		Attempt:         j.Attempt + 1,
 	}
-	return false
 }
 
 // GlobalRecord is the global zone's publisher list as it was before zoneup
 // first stripped it, and who needs it stripped.
 type GlobalRecord struct {
-	Original []host.Publisher `json:"original"`          // search order, first = first-ranked
-	Stripped bool             `json:"stripped"`          // the strip has started (restore is due when no holder is left)
-	Holders  []string         `json:"holders,omitempty"` // job IDs
+	Original []Publisher `json:"original"`          // search order, first = first-ranked
+	Stripped bool        `json:"stripped"`          // the strip has started (restore is due when no holder is left)
+	Holders  []string    `json:"holders,omitempty"` // job IDs
+}
+
+// Publisher is one global publisher as recorded before the strip: what
+// set-publisher needs to put it back exactly. The store owns this format;
+// the daemon converts from and to the host adapter's publisher. The JSON
+// names and omitempty choices are those the record has always had on disk
+// (testdata/global-record.json): change them only with a migration.
+type Publisher struct {
+	Name    string   `json:"name"`
+	Origins []string `json:"origins,omitempty"` // in the listing's order
+	Mirrors []string `json:"mirrors,omitempty"`
+	Enabled bool     `json:"enabled"`
+	Sticky  bool     `json:"sticky"`
+	SSLKey  string   `json:"ssl_key,omitempty"`
+	SSLCert string   `json:"ssl_cert,omitempty"`
+	Proxies []string `json:"proxies,omitempty"`
+	// Properties are the publisher's properties (signature-policy, ...),
+	// which unset-publisher loses.
+	Properties map[string]string `json:"properties,omitempty"`
 }
 
 // LogEntry is one line of a job's log.

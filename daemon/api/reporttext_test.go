@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,19 @@ func TestReportEmpty(t *testing.T) {
 	WriteReport(&b, Report{Generated: time.Now(), Summary: map[string]int{}}, time.Now())
 	if out := b.String(); !strings.Contains(out, ": 0 jobs\n") || strings.Contains(out, "paused") || strings.Count(out, "\n") != 1 {
 		t.Errorf("empty report:\n%s", out)
+	}
+}
+
+// TestReportCoversEveryResult: a result name without a section would drop
+// its jobs from the report, one without a place in the header from the
+// counts' order.
+func TestReportCoversEveryResult(t *testing.T) {
+	for _, r := range Results {
+		if !slices.ContainsFunc(reportGroups, func(g struct{ result, title, note string }) bool { return g.result == r }) {
+			t.Errorf("result %s has no section in reportGroups", r)
+		}
+		if !slices.Contains(summaryOrder, r) {
+			t.Errorf("result %s is not in summaryOrder", r)
+		}
 	}
 }

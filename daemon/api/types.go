@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"zoneup/fsm"
 )
 
 // Version is zoneup's version, of the daemon and of the CLI alike; `make
@@ -148,8 +150,9 @@ type Report struct {
 	Reason  string         `json:"reason,omitempty"`
 }
 
-// Results are the result names of a terminal job (SPEC 5).
-var Results = []string{"upgraded", "blocked", "rolled-back", "failed", "cancelled"}
+// Results are the result names of a terminal job (SPEC 5), in the order
+// of fsm.TerminalStates, whose names they are.
+var Results = fsm.Results
 
 // Info describes the daemon and its queue.
 type Info struct {

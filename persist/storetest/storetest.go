@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"zoneup/host"
+	"zoneup/fsm"
 	"zoneup/persist"
 )
 
@@ -320,15 +320,13 @@ func testActiveTransitions(t *testing.T, s persist.Store) {
 		t.Errorf("ActiveJobs = %v, want %v", got, want)
 	}
 	// Every non-terminal state is active; every terminal one is not.
-	states := []string{"preflight", "halt", "snapshot", "detach", "attach", "remediate", "boot", "verify", "rollback",
-		"done", "blocked", "rolled-back", "failed", "cancelled"}
-	for _, st := range states {
+	for _, st := range fsm.AllStates {
 		j := queued("j2", "b")
-		j.State = st
+		j.State = string(st)
 		mustPut(t, s, j)
 		got := activeIDs(t, s)
 		want := []string{"j1", "j2", "j3"}
-		if j.Terminal() {
+		if fsm.Terminal(st) {
 			want = []string{"j1", "j3"}
 		}
 		if !slices.Equal(got, want) {
@@ -403,7 +401,7 @@ func testNoAliasing(t *testing.T, s persist.Store) {
 		t.Errorf("Logs result aliased: %+v", again)
 	}
 
-	g := &persist.GlobalRecord{Original: []host.Publisher{{Name: "solaris"}}, Holders: []string{"j1"}}
+	g := &persist.GlobalRecord{Original: []persist.Publisher{{Name: "solaris"}}, Holders: []string{"j1"}}
 	if err := s.PutGlobal(g); err != nil {
 		t.Fatal(err)
 	}
@@ -558,7 +556,7 @@ func testGlobal(t *testing.T, s persist.Store) {
 		t.Error("PutGlobal(nil) accepted")
 	}
 	want := &persist.GlobalRecord{
-		Original: []host.Publisher{
+		Original: []persist.Publisher{
 			{Name: "solaris", Origins: []string{"http://pkg.oracle.com/solaris/release/"}, Enabled: true, Sticky: true},
 			{Name: "extra", Origins: []string{"https://x.example/"}, SSLKey: "/var/pkg/key.pem", SSLCert: "/var/pkg/cert.pem"},
 		},

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"zoneup/daemon/api"
+	"zoneup/fsm"
 )
 
 // Fake is an api.Service whose jobs and answers a test sets directly.
@@ -103,16 +104,9 @@ func (f *Fake) SetState(zone, state string) {
 	f.fireLocked()
 }
 
-// ResultOf maps a terminal state to its result name ("" for the others).
-func ResultOf(state string) string {
-	switch state {
-	case "done":
-		return "upgraded"
-	case "blocked", "rolled-back", "failed", "cancelled":
-		return state
-	}
-	return ""
-}
+// ResultOf maps a terminal state to its result name ("" for the others),
+// as the daemon does (fsm.Result).
+func ResultOf(state string) string { return fsm.Result(fsm.State(state)) }
 
 // AddLog appends a line to the zone's log and fires Changed.
 func (f *Fake) AddLog(zone, kind, text string) {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -52,6 +53,10 @@ func (f *changeFeed) start(ctx context.Context, svc Service) {
 	}()
 }
 
+// pollWaits, when set (tests only, export_test.go), is called each time a
+// long poll is about to wait for the counter to move.
+var pollWaits atomic.Pointer[func()]
+
 // coalesce is how long the feed gathers changes into one bump.
 const coalesce = 50 * time.Millisecond
 
@@ -81,6 +86,9 @@ func (f *changeFeed) wait(ctx context.Context, since uint64, timeout time.Durati
 		seq, next := f.current()
 		if seq != since {
 			return Changes{Seq: seq, Changed: true}
+		}
+		if hook := pollWaits.Load(); hook != nil {
+			(*hook)()
 		}
 		select {
 		case <-next:

@@ -428,12 +428,19 @@ func TestLongPoll(t *testing.T) {
 	t.Run("returns on a change", func(t *testing.T) {
 		var ch api.Changes
 		done := make(chan struct{})
+		waiting := make(chan struct{}, 1)
+		defer api.OnPollWait(func() {
+			select {
+			case waiting <- struct{}{}:
+			default:
+			}
+		})()
 		t0 := time.Now()
 		go func() {
 			defer close(done)
 			w.ok("GET", fmt.Sprintf("/v1/changes?since=%d&timeout=20s", cur.Seq), "", &ch)
 		}()
-		time.Sleep(50 * time.Millisecond) // let the poll start: a change before it would also wake it
+		<-waiting // the poll waits: the change below wakes it, not a look before it
 		f.Put(api.Job{Zone: "web01", ID: "j1", State: "attach"})
 		<-done
 		if !ch.Changed || ch.Seq == cur.Seq || time.Since(t0) > 5*time.Second {
@@ -475,6 +482,13 @@ func TestCloseEndsLongPoll(t *testing.T) {
 	sock, srv := apitest.Serve(t, apitest.NewFake(), api.ServerOptions{})
 	w := newWire(t, sock)
 	done := make(chan struct{})
+	waiting := make(chan struct{}, 1)
+	defer api.OnPollWait(func() {
+		select {
+		case waiting <- struct{}{}:
+		default:
+		}
+	})()
 	go func() {
 		defer close(done)
 		resp, err := w.hc.Get("http://zoneupd/v1/changes?timeout=60s")
@@ -482,7 +496,7 @@ func TestCloseEndsLongPoll(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	time.Sleep(50 * time.Millisecond)
+	<-waiting
 	srv.Close()
 	select {
 	case <-done:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"zoneup/daemon/api"
+	"zoneup/domain"
 	"zoneup/fsm"
 	"zoneup/host"
 	"zoneup/persist"
@@ -117,14 +118,15 @@ func union(a, b []string) []string {
 	return out
 }
 
-// checkName maps the host's zone name rules to API errors.
+// checkName maps the zone-name rule (domain.ValidZoneName, the one the
+// CLI checks too) to API errors.
 func checkName(zone string) error {
-	switch err := host.ValidZoneName(zone); {
+	switch err := domain.ValidZoneName(zone); {
 	case err == nil:
 		return nil
-	case errors.Is(err, host.ErrGlobalZone):
+	case errors.Is(err, domain.ErrGlobalZone):
 		return fmt.Errorf("%w: the global zone is not upgraded by zoneup", api.ErrGlobal)
-	case errors.Is(err, host.ErrReservedZone):
+	case errors.Is(err, domain.ErrReservedZone):
 		return fmt.Errorf("%w: %s (names starting with SUNW are reserved)", api.ErrReserved, zone)
 	default:
 		return fmt.Errorf("%w: %q", api.ErrBadName, zone)

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"zoneup/daemon/api"
-	"zoneup/host"
+	"zoneup/domain"
 )
 
 // flagSpec names a verb's options: bools take no value, strs take one
@@ -88,14 +88,14 @@ func (f flagSpec) short(args []string, i *int) error {
 // bad names, the global zone and the reserved SUNW* names. The errors wrap
 // the same api sentinels the daemon uses, so both print alike.
 func checkZone(zone string) error {
-	// The one rule (host.ValidZoneName), so the CLI and the daemon refuse
-	// a name alike (SUNW!x is reserved in both).
-	switch err := host.ValidZoneName(zone); {
+	// The one rule (domain.ValidZoneName), so the CLI and the daemon
+	// refuse a name alike (SUNW!x is reserved in both).
+	switch err := domain.ValidZoneName(zone); {
 	case err == nil:
 		return nil
-	case errors.Is(err, host.ErrGlobalZone):
+	case errors.Is(err, domain.ErrGlobalZone):
 		return api.ErrGlobal
-	case errors.Is(err, host.ErrReservedZone):
+	case errors.Is(err, domain.ErrReservedZone):
 		return api.ErrReserved
 	}
 	return api.ErrBadName

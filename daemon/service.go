@@ -26,7 +26,7 @@ var _ api.Service = (*Engine)(nil)
 // stored in one transaction, however many zones it names.
 func (e *Engine) Enqueue(ctx context.Context, req api.EnqueueRequest) ([]api.EnqueueResult, error) {
 	out := make([]api.EnqueueResult, len(req.Zones))
-	allow, err := ParseAllow(strings.Join(req.Allow, ","))
+	allow, err := domain.ParseAllow(strings.Join(req.Allow, ","))
 	if err != nil {
 		return nil, fmt.Errorf("%w: --allow: %v", api.ErrInvalid, err)
 	}
@@ -114,7 +114,7 @@ func union(a, b []string) []string {
 			out = append(out, x)
 		}
 	}
-	sortRungs(out)
+	domain.SortRungs(out)
 	return out
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"zoneup/daemon/api"
@@ -101,38 +100,17 @@ func checkZone(zone string) error {
 	return api.ErrBadName
 }
 
-// destructive are the rungs --allow may name, with their ladder numbers.
-var destructive = []struct{ name, number string }{
-	{"remove-conflicts", "6"},
-	{"recreate-image", "7"},
-}
-
-// nonDestructive always run; naming them in --allow is a mistake worth
-// its own message.
-var nonDestructive = []string{"attach-update", "global-publishers", "zone-publishers", "step-release", "image-update",
-	"1", "2", "3", "4", "5"}
-
-// parseAllow turns "--allow 6,recreate-image" into rung names.
+// parseAllow turns "--allow 6,recreate-image" into rung names, in the
+// order given, by the daemon's own rule (domain.ParseAllow). One thing is
+// the CLI's alone: an --allow that names no rung ("," or blanks) is a
+// typing mistake, refused, where the daemon reads an empty allow as none.
 func parseAllow(s string) ([]string, error) {
-	var out []string
-	for _, r := range strings.Split(s, ",") {
-		if r = strings.TrimSpace(r); r == "" {
-			continue
-		}
-		i := slices.IndexFunc(destructive, func(d struct{ name, number string }) bool { return r == d.name || r == d.number })
-		switch {
-		case i >= 0:
-			if !slices.Contains(out, destructive[i].name) {
-				out = append(out, destructive[i].name)
-			}
-		case slices.Contains(nonDestructive, r):
-			return nil, fmt.Errorf("--allow: %s is not a destructive rung; it always runs (allow remove-conflicts or recreate-image)", r)
-		default:
-			return nil, fmt.Errorf("--allow: unknown rung %q (destructive rungs: remove-conflicts or 6, recreate-image or 7)", r)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("--allow: no rung given (remove-conflicts, recreate-image)")
+	out, err := domain.ParseAllow(s)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("--allow: %w", err)
+	case len(out) == 0:
+		return nil, fmt.Errorf("--allow: no rung given (%s)", strings.Join(domain.Destructive, ", "))
 	}
 	return out, nil
 }

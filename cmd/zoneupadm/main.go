@@ -24,6 +24,7 @@ import (
 
 	"zoneup/daemon/api"
 	"zoneup/daemon/client"
+	"zoneup/domain"
 )
 
 func main() {
@@ -45,7 +46,7 @@ func (v *verb) usage() string {
 }
 
 var verbs = []verb{
-	{"enqueue", "[--allow RUNG,...] [--no-boot] ZONE...", "queue zones (RUNG: remove-conflicts, recreate-image)", (*app).enqueue},
+	{"enqueue", "[--allow RUNG,...] [--no-boot] ZONE...", "queue zones (RUNG: " + strings.Join(domain.Destructive, ", ") + ")", (*app).enqueue},
 	{"list", "[-H] [-p] [-o FIELD,...] [--json]", "one line per job", (*app).list},
 	{"status", "ZONE [--json]", "a zone's job and its stage history", (*app).status},
 	{"cancel", "ZONE", "drop a queued job; stop a running one at a stage end", (*app).cancel},

@@ -32,6 +32,7 @@ var ZoneNames = []ZoneName{
 	{"SUNWdefault", domain.ErrReservedZone},
 	{"SUNW", domain.ErrReservedZone},
 	{"SUNW!x", domain.ErrReservedZone}, // SUNW is looked at before the syntax
+	{"SUNW\nx", domain.ErrReservedZone},
 	{strings.Repeat("z", 64), domain.ErrBadZoneName},
 	{"", domain.ErrBadZoneName},
 	{"-web", domain.ErrBadZoneName},

@@ -58,7 +58,7 @@ cross:
 	  echo "cross $$os/amd64"; \
 	  CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/$$os-amd64/zoneupd ./cmd/zoneupd || exit 1; \
 	  CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/$$os-amd64/zoneupadm ./cmd/zoneupadm || exit 1; \
-	  CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) vet ./host/ ./persist/... ./fsm/ ./smf/ ./daemon/api/... ./daemon/client/ ./cmd/zoneupadm/ || exit 1; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) vet ./domain/... ./host/ ./persist/... ./fsm/ ./smf/ ./daemon/api/... ./daemon/client/ ./cmd/zoneupadm/ || exit 1; \
 	  CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) build -o /dev/null ./daemon/ || exit 1; \
 	done
 
@@ -133,10 +133,10 @@ install-check:
 lint: vet smf-check man-check
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 
-# Fuzz every parser (host, smf) and the job JSON encoder for FUZZTIME each;
+# Fuzz every parser (domain, host, smf) and the job JSON encoder for FUZZTIME each;
 # the seed corpora run in make test.
 FUZZTIME ?= 30s
-FUZZPKGS ?= ./host/ ./smf/ ./daemon/api/
+FUZZPKGS ?= ./domain/ ./host/ ./smf/ ./daemon/api/
 fuzz:
 	@for p in $(FUZZPKGS); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$p | grep ^Fuzz); do \

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"zoneup/domain"
 	"zoneup/sim"
 )
 
@@ -47,7 +48,7 @@ func TestOperatorScript(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	allow := []string{sim.RungRemoveConflicts, sim.RungRecreateImage}
+	allow := []string{domain.RungRemoveConflicts, domain.RungRecreateImage}
 	cmd := exec.Command("bash", "operator.sh", "--allow", strings.Join(allow, ","))
 	cmd.Env = append(os.Environ(), "ZONESIM_WORLD="+world, "ZONESIM_SPEED=5000",
 		"PATH="+tools+string(os.PathListSeparator)+os.Getenv("PATH"), "OPERATOR_LOGDIR="+filepath.Join(dir, "logs"))
@@ -111,8 +112,7 @@ func TestOperatorScript(t *testing.T) {
 
 	// An operator who climbs the whole ladder rescues what zonesim
 	// expects of it.
-	ladder := []string{sim.RungGlobalPublishers, sim.RungZonePublishers, sim.RungStepRelease,
-		sim.RungImageUpdate, sim.RungRemoveConflicts, sim.RungRecreateImage}
+	ladder := domain.DefaultLadder
 	for _, z := range before.Zones {
 		want := before.Expect(z.Name, ladder, allow)
 		if got, ok := results[z.Name]; !ok || !want.Matches(got[0], got[1]) {

@@ -11,26 +11,12 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"zoneup/domain"
 	"zoneup/smf"
 )
 
-// Rung names, in the default ladder order (SPEC 3).
-const (
-	RungAttachUpdate     = "attach-update"
-	RungGlobalPublishers = "global-publishers"
-	RungZonePublishers   = "zone-publishers"
-	RungStepRelease      = "step-release"
-	RungImageUpdate      = "image-update"
-	RungRemoveConflicts  = "remove-conflicts"
-	RungRecreateImage    = "recreate-image"
-)
-
-// DefaultLadder is rungs 2-7 in their default order.
-var DefaultLadder = []string{RungGlobalPublishers, RungZonePublishers, RungStepRelease,
-	RungImageUpdate, RungRemoveConflicts, RungRecreateImage}
-
-// Destructive rungs run only where policy allows them.
-var Destructive = []string{RungRemoveConflicts, RungRecreateImage}
+// The rung names, the default ladder and which rungs are destructive are
+// package domain's, shared with zoneupadm and zonesim.
 
 // ErrConfig marks a bad configuration value; zoneupd exits 96 with it.
 var ErrConfig = errors.New("bad configuration")
@@ -81,7 +67,7 @@ var Defaults = map[string]string{
 	"socket_path":          "/var/run/zoneup/zoneupd.sock",
 	"window":               "always",
 	"concurrency":          "2",
-	"ladder":               strings.Join(DefaultLadder, ","),
+	"ladder":               strings.Join(domain.DefaultLadder, ","),
 	"allow":                "",
 	"conflict_packages":    "*apch*,*apache*,*php*,*postgr*,*sunstudio*,ss-dev*",
 	"step_releases":        "opensolaris.org=http://pkg.opensolaris.org/release/@0.5.11-0.134",
@@ -149,12 +135,13 @@ func ParseConfig(kv map[string]string) (Config, error) {
 	if c.Concurrency, err = strconv.Atoi(get("concurrency")); err != nil || c.Concurrency < 1 {
 		return c, bad("concurrency", "must be an integer >= 1")
 	}
-	if c.Ladder, err = parseRungs(get("ladder"), DefaultLadder); err != nil {
+	if c.Ladder, err = domain.ParseLadder(get("ladder")); err != nil {
 		return c, bad("ladder", err.Error())
 	}
-	if c.Allow, err = ParseAllow(get("allow")); err != nil {
+	if c.Allow, err = domain.ParseAllow(get("allow")); err != nil {
 		return c, bad("allow", err.Error())
 	}
+	domain.SortRungs(c.Allow)
 	c.ConflictPackages = splitList(get("conflict_packages"))
 	for _, g := range c.ConflictPackages {
 		if _, err := path.Match(strings.ToLower(g), ""); err != nil {
@@ -215,48 +202,6 @@ func ParseConfig(kv map[string]string) (Config, error) {
 		c.Values[k] = get(k)
 	}
 	return c, nil
-}
-
-// ParseAllow parses a comma list of destructive rungs (names, or 6 and 7).
-func ParseAllow(s string) ([]string, error) {
-	var out []string
-	for _, r := range splitList(s) {
-		switch r {
-		case "6":
-			r = RungRemoveConflicts
-		case "7":
-			r = RungRecreateImage
-		}
-		if !slices.Contains(Destructive, r) {
-			return nil, fmt.Errorf("%q is not a destructive rung (remove-conflicts, recreate-image)", r)
-		}
-		if !slices.Contains(out, r) {
-			out = append(out, r)
-		}
-	}
-	sortRungs(out)
-	return out, nil
-}
-
-// sortRungs puts rung names in ladder order.
-func sortRungs(rungs []string) {
-	slices.SortStableFunc(rungs, func(a, b string) int {
-		return slices.Index(DefaultLadder, a) - slices.Index(DefaultLadder, b)
-	})
-}
-
-func parseRungs(s string, known []string) ([]string, error) {
-	var out []string
-	for _, r := range splitList(s) {
-		if !slices.Contains(known, r) {
-			return nil, fmt.Errorf("unknown rung %q (rungs: %s)", r, strings.Join(known, ","))
-		}
-		if slices.Contains(out, r) {
-			return nil, fmt.Errorf("rung %q listed twice", r)
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }
 
 func parseStone(s string) (Stone, error) {

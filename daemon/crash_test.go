@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"zoneup/daemon/api"
+	"zoneup/domain"
 	"zoneup/persist"
 	"zoneup/sim"
 )
@@ -122,7 +123,7 @@ func TestCrashSuite(t *testing.T) {
 		t.Skip("crash suite: not in -short")
 	}
 	const fleet, seed, speed = 8, 11, 5000
-	allowAll := []string{RungRemoveConflicts, RungRecreateImage}
+	allowAll := []string{domain.RungRemoveConflicts, domain.RungRecreateImage}
 
 	// The uninterrupted night, for the expected outcomes.
 	base := newSimWorld(t, speed, "--fleet", fmt.Sprint(fleet), "--seed", fmt.Sprint(seed))
@@ -132,7 +133,7 @@ func TestCrashSuite(t *testing.T) {
 	check := func(label string, r api.Report) {
 		t.Helper()
 		for _, j := range r.Jobs {
-			if want := plan.Expect(j.Zone, DefaultLadder, allowAll); !want.Matches(j.Result, j.Rung) {
+			if want := plan.Expect(j.Zone, domain.DefaultLadder, allowAll); !want.Matches(j.Result, j.Rung) {
 				t.Errorf("%s: %s ended %s/%s, want %s/%s (error: %s)\n  %s", label, j.Zone, j.Result, j.Rung, want.Result, want.Rung, j.Error, steps(j))
 			}
 		}
@@ -311,7 +312,7 @@ func TestCrashInEveryKindOfCall(t *testing.T) {
 		{"name": "k5", "state": "running", "troubles": ["too-old", "stale-image"], "entire": "0.5.11-0.117"},
 		{"name": "k6", "state": "running", "troubles": ["conflicts"], "conflict_packages": ["database/postgres-83"]},
 		{"name": "k7", "state": "running", "faults": ["boot-fails"]}]}`
-	allowed := map[string][]string{"k2": {RungRemoveConflicts, RungRecreateImage}, "k3": {RungRemoveConflicts, RungRecreateImage}}
+	allowed := map[string][]string{"k2": {domain.RungRemoveConflicts, domain.RungRecreateImage}, "k3": {domain.RungRemoveConflicts, domain.RungRecreateImage}}
 	points := []string{
 		"zoneadm -z k1 halt", "zfs snapshot -r", "zoneadm -z k3 detach", "attach -u", "pkg -R / unset-publisher",
 		"root unset-publisher", "root set-publisher -P", "install -v --accept entire@", "image-update",
@@ -373,7 +374,7 @@ func crashAtEachPoint(t *testing.T, scenario string, allowed map[string][]string
 		r := d.report()
 		d.shutdown()
 		for _, j := range r.Jobs {
-			if want := plan.Expect(j.Zone, DefaultLadder, allowed[j.Zone]); !want.Matches(j.Result, j.Rung) {
+			if want := plan.Expect(j.Zone, domain.DefaultLadder, allowed[j.Zone]); !want.Matches(j.Result, j.Rung) {
 				t.Errorf("run %d: %s ended %s/%s, want %s/%s\n  %s", runNo, j.Zone, j.Result, j.Rung, want.Result, want.Rung, steps(j))
 			}
 		}
@@ -445,7 +446,7 @@ func TestCrashOmniOSSparse(t *testing.T) {
 		{"name": "s2", "state": "running", "brand": "sparse", "troubles": ["broken-image"], "faults": ["auto-snapshots"]},
 		{"name": "s3", "state": "installed", "brand": "pkgsrc", "troubles": ["stale-image"]},
 		{"name": "s4", "state": "running", "brand": "lipkg", "troubles": ["gz-publishers"]}]}`
-	allowed := map[string][]string{"s2": {RungRemoveConflicts, RungRecreateImage}}
+	allowed := map[string][]string{"s2": {domain.RungRemoveConflicts, domain.RungRecreateImage}}
 	points := []string{"attach -u", "mount -O", "zfs set mountpoint=", "unset-publisher contrib", "image-update",
 		"pkg -R / unset-publisher", "pkg -R / set-publisher", "zfs rollback -r"}
 	crashAtEachPoint(t, scenario, allowed, []string{"s1", "s3", "s4"}, points)

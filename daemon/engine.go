@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"zoneup/daemon/metrics"
+	"zoneup/domain"
 	"zoneup/fsm"
 	"zoneup/host"
 	"zoneup/persist"
@@ -497,7 +498,7 @@ func (e *Engine) mayNeedGlobal() bool {
 	if e.stopping || e.paused || len(e.queue) == 0 || cfg.Window.Remaining(e.now()) <= 0 {
 		return false
 	}
-	return slices.Contains(cfg.Ladder, RungGlobalPublishers)
+	return slices.Contains(cfg.Ladder, domain.RungGlobalPublishers)
 }
 
 // saveQueueLocked records pause and breaker state.

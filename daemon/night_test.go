@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"zoneup/daemon/api"
+	"zoneup/domain"
 	"zoneup/sim"
 )
 
@@ -291,7 +292,7 @@ func TestGlobalZoneStrippedOncePerNight(t *testing.T) {
 	e.stop()
 	var lastEnd time.Time
 	for _, j := range jobs {
-		if j.Result != "upgraded" || (j.Rung != RungGlobalPublishers && j.Rung != RungAttachUpdate) {
+		if j.Result != "upgraded" || (j.Rung != domain.RungGlobalPublishers && j.Rung != domain.RungAttachUpdate) {
 			t.Errorf("%s: %s/%s\n  %s", j.Zone, j.Result, j.Rung, steps(j))
 		}
 		if j.Ended.After(lastEnd) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"zoneup/daemon/api"
+	"zoneup/domain"
 )
 
 // Scenario tests on zonesim's omnios profile (reference section 10): real
@@ -84,7 +85,7 @@ func TestOmniOSSparseZoneSavedByZonePublishersAfterItsOverlaysAreRemounted(t *te
 		"odd_publisher": {"name": "contrib", "origins": ["http://pkg.example.org/contrib/"], "enabled": true, "sticky": true}}`))
 	before := w.show()
 	j := runZones(t, w, nil, "z1")["z1"]
-	wantJob(t, j, "upgraded", RungZonePublishers)
+	wantJob(t, j, "upgraded", domain.RungZonePublishers)
 	calls := callsOf(t, w, "z1")
 	// The failed attach left the overlays unmounted: they were mounted
 	// again before the rung's first pkg call.
@@ -106,9 +107,9 @@ func TestOmniOSSparseZoneSavedByZonePublishersAfterItsOverlaysAreRemounted(t *te
 
 func TestOmniOSBrokenSparseZoneIsRolledBackNeverRecreated(t *testing.T) {
 	w := newScenario(t, fast, omnios(`{"name": "z1", "state": "running", "brand": "sparse", "troubles": ["broken-image"]}`))
-	j := runZones(t, w, []string{RungRemoveConflicts, RungRecreateImage}, "z1")["z1"]
+	j := runZones(t, w, []string{domain.RungRemoveConflicts, domain.RungRecreateImage}, "z1")["z1"]
 	wantJob(t, j, "rolled-back", "")
-	i := slices.IndexFunc(j.History, func(s api.Step) bool { return s.Rung == RungRecreateImage })
+	i := slices.IndexFunc(j.History, func(s api.Step) bool { return s.Rung == domain.RungRecreateImage })
 	if i < 0 || j.History[i].Outcome != "skipped" || !strings.Contains(j.History[i].Error, "never on a sparse zone") {
 		t.Errorf("recreate-image step: %+v", j.History)
 	}
@@ -145,7 +146,7 @@ func TestOmniOSBhyveAndLxZonesBlockedWithNoChangingCall(t *testing.T) {
 
 func TestOmniOSSanityFailureRollsBackWithoutClimbing(t *testing.T) {
 	w := newScenario(t, fast, omnios(`{"name": "z1", "state": "running", "faults": ["sanity-fails"], "troubles": ["conflicts"]}`))
-	j := runZones(t, w, []string{RungRemoveConflicts, RungRecreateImage}, "z1")["z1"]
+	j := runZones(t, w, []string{domain.RungRemoveConflicts, domain.RungRecreateImage}, "z1")["z1"]
 	wantJob(t, j, "rolled-back", "")
 	if j.Cause != "host" || !strings.Contains(j.Error, "Sanity Check: FAILED") {
 		t.Errorf("cause %q, error %q", j.Cause, j.Error)
@@ -162,7 +163,7 @@ func TestOmniOSSanityFailureRollsBackWithoutClimbing(t *testing.T) {
 func TestOmniOSBackupTwinIsNeverTouched(t *testing.T) {
 	w := newScenario(t, fast, omnios(`{"name": "z1", "state": "running", "faults": ["backup-twin"]}`))
 	j := runZones(t, w, nil, "z1")["z1"]
-	wantJob(t, j, "upgraded", RungAttachUpdate)
+	wantJob(t, j, "upgraded", domain.RungAttachUpdate)
 	if !strings.HasPrefix(j.Snapshot, "rpool/") {
 		t.Errorf("snapshot %s: not of the mounted dataset", j.Snapshot)
 	}
@@ -225,8 +226,8 @@ func TestOmniOSGlobalPublishersRestoredExactly(t *testing.T) {
 		`{"name": "z2", "state": "installed", "troubles": ["stale-image"]}`))
 	before := w.show()
 	jobs := runZones(t, w, nil, "z1", "z2")
-	wantJob(t, jobs["z1"], "upgraded", RungGlobalPublishers)
-	wantJob(t, jobs["z2"], "upgraded", RungImageUpdate)
+	wantJob(t, jobs["z1"], "upgraded", domain.RungGlobalPublishers)
+	wantJob(t, jobs["z2"], "upgraded", domain.RungImageUpdate)
 	if got := steps(jobs["z2"]); !strings.Contains(got, "remediate/global-publishers:skipped") {
 		t.Errorf("z2 (a failure on no global publisher) stripped the global zone: %s", got)
 	}
@@ -266,7 +267,7 @@ func TestFleetOmniOS(t *testing.T) {
 			t.Errorf("the fleet has no %s zone", want)
 		}
 	}
-	allow := []string{RungRemoveConflicts, RungRecreateImage}
+	allow := []string{domain.RungRemoveConflicts, domain.RungRecreateImage}
 	e := startEngine(t, map[string]string{"concurrency": "4"})
 	e.enqueue(allow, zoneNames(before)...)
 	jobs := e.waitAll(3 * time.Minute)
@@ -274,7 +275,7 @@ func TestFleetOmniOS(t *testing.T) {
 	results := map[string]int{}
 	for _, j := range jobs {
 		results[j.Result]++
-		if want := plan.Expect(j.Zone, DefaultLadder, allow); !want.Matches(j.Result, j.Rung) {
+		if want := plan.Expect(j.Zone, domain.DefaultLadder, allow); !want.Matches(j.Result, j.Rung) {
 			z := before.zone(j.Zone)
 			t.Errorf("%s (%s, troubles %v, faults %v): %s/%s, want %s/%s\n  %s\n  %s", j.Zone, z.Brand, z.Troubles, z.Faults,
 				j.Result, j.Rung, want.Result, want.Rung, steps(j), j.Error)
@@ -299,7 +300,7 @@ fi`)
 	before := w.show()
 	j := runZones(t, w, nil, "z1")["z1"]
 	wantJob(t, j, "rolled-back", "")
-	i := slices.IndexFunc(j.History, func(s api.Step) bool { return s.Rung == RungGlobalPublishers && s.Stage == "remediate" })
+	i := slices.IndexFunc(j.History, func(s api.Step) bool { return s.Rung == domain.RungGlobalPublishers && s.Stage == "remediate" })
 	if i < 0 || j.History[i].Outcome != "skipped" || !strings.Contains(j.History[i].Error, "does not say whether the publisher is enabled") {
 		t.Errorf("global-publishers step: %+v", j.History)
 	}

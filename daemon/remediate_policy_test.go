@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"zoneup/domain"
 	"zoneup/persist"
 )
 
@@ -11,22 +12,22 @@ import (
 // package failure before them, and never recreate-image on a sparse or
 // pkgsrc zone (reference 10.2, 10.4).
 func TestNotForThisZone(t *testing.T) {
-	both := []string{RungRemoveConflicts, RungRecreateImage}
+	both := []string{domain.RungRemoveConflicts, domain.RungRecreateImage}
 	cases := []struct {
 		name, brand, class, rung string
 		allow                    []string
 		why                      string // "" when the rung may run
 		withheld                 bool
 	}{
-		{"non-destructive always", "ipkg", "other", RungImageUpdate, nil, "", false},
-		{"not allowed", "ipkg", "no-solution", RungRemoveConflicts, nil, "not allowed by policy", true},
-		{"allowed after no-solution", "ipkg", "no-solution", RungRemoveConflicts, both, "", false},
-		{"allowed after other", "ipkg", "other", RungRemoveConflicts, both, "only after a package failure", false},
-		{"allowed after transport", "ipkg", "transport", RungRecreateImage, both, "only after a package failure", false},
-		{"no class recorded", "ipkg", "", RungRecreateImage, both, "failed with unknown", false},
-		{"sparse, allowed", "sparse", "no-solution", RungRecreateImage, both, "never on a sparse zone", false},
-		{"pkgsrc, not allowed", "pkgsrc", "no-solution", RungRecreateImage, nil, "never on a pkgsrc zone", false},
-		{"sparse may remove conflicts", "sparse", "no-solution", RungRemoveConflicts, both, "", false},
+		{"non-destructive always", "ipkg", "other", domain.RungImageUpdate, nil, "", false},
+		{"not allowed", "ipkg", "no-solution", domain.RungRemoveConflicts, nil, "not allowed by policy", true},
+		{"allowed after no-solution", "ipkg", "no-solution", domain.RungRemoveConflicts, both, "", false},
+		{"allowed after other", "ipkg", "other", domain.RungRemoveConflicts, both, "only after a package failure", false},
+		{"allowed after transport", "ipkg", "transport", domain.RungRecreateImage, both, "only after a package failure", false},
+		{"no class recorded", "ipkg", "", domain.RungRecreateImage, both, "failed with unknown", false},
+		{"sparse, allowed", "sparse", "no-solution", domain.RungRecreateImage, both, "never on a sparse zone", false},
+		{"pkgsrc, not allowed", "pkgsrc", "no-solution", domain.RungRecreateImage, nil, "never on a pkgsrc zone", false},
+		{"sparse may remove conflicts", "sparse", "no-solution", domain.RungRemoveConflicts, both, "", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

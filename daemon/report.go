@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"zoneup/daemon/api"
+	"zoneup/domain"
 	"zoneup/fsm"
 	"zoneup/host"
 	"zoneup/persist"
@@ -203,7 +204,7 @@ func nextCommands(j api.Job) []string {
 func withheld(j api.Job) []string {
 	var out []string
 	for _, s := range j.History {
-		if s.Stage == "remediate" && s.Outcome == "skipped" && slices.Contains(Destructive, s.Rung) &&
+		if s.Stage == "remediate" && s.Outcome == "skipped" && domain.IsDestructive(s.Rung) &&
 			!slices.Contains(j.Allow, s.Rung) && !slices.Contains(out, s.Rung) {
 			out = append(out, s.Rung)
 		}

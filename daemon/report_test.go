@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"zoneup/daemon/api"
+	"zoneup/domain"
 	"zoneup/persist"
 )
 
@@ -26,8 +27,8 @@ func TestNextCommands(t *testing.T) {
 			Warnings: []string{"svcs -x: smtp"}, HostState: "running"}, []string{"zoneupadm log web01"}, "zfs destroy"},
 		{"upgraded, not booted", api.Job{Zone: "nb", Result: "upgraded", Snapshot: "s@zoneup-n", HostState: "installed", NoBoot: true},
 			[]string{"zoneadm -z nb boot", "zfs destroy -r s@zoneup-n"}, ""},
-		{"rolled back, a rung withheld", api.Job{Zone: "db01", Result: "rolled-back", Allow: []string{RungRemoveConflicts},
-			History: []api.Step{skipped(RungRemoveConflicts), skipped(RungRecreateImage)}, HostState: "configured"},
+		{"rolled back, a rung withheld", api.Job{Zone: "db01", Result: "rolled-back", Allow: []string{domain.RungRemoveConflicts},
+			History: []api.Step{skipped(domain.RungRemoveConflicts), skipped(domain.RungRecreateImage)}, HostState: "configured"},
 			[]string{"zoneupadm log db01", "zoneadm -z db01 attach", "zoneadm -z db01 boot", "zoneupadm enqueue --allow recreate-image db01"}, "--allow remove-conflicts"},
 		{"rolled back for a host cause", api.Job{Zone: "db02", Result: "rolled-back", Cause: "no-space"},
 			[]string{"zoneupadm log db02", "zoneupadm retry db02"}, "zfs destroy"},

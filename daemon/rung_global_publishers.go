@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+
+	"zoneup/domain"
 )
 
 // rungGlobalPublishers (rung 2) strips the global zone to its first-ranked
@@ -24,11 +26,11 @@ func (r *run) rungGlobalPublishers(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	if copies && r.job.FailPublisher == "" {
-		return false, r.skip("remediate", RungGlobalPublishers,
+		return false, r.skip("remediate", domain.RungGlobalPublishers,
 			"attach -u copies the global publishers into the zone here, and the attach log names no origin of a global publisher other than the first-ranked one")
 	}
 	applied := false
-	err = r.step(RungGlobalPublishers, func() error {
+	err = r.step(domain.RungGlobalPublishers, func() error {
 		if !r.job.GZHolder {
 			r.job.GZHolder = true
 			if err := r.save(); err != nil {
@@ -90,7 +92,7 @@ func (r *run) passGlobal() {
 // passedGlobal marks the job past global-publishers once its rung index is
 // beyond that rung (or the ladder has none).
 func (r *run) passedGlobal() {
-	gi := slices.Index(r.job.Ladder, RungGlobalPublishers)
+	gi := slices.Index(r.job.Ladder, domain.RungGlobalPublishers)
 	if gi >= 0 && r.job.RungIndex <= gi+1 || r.past == nil || r.past.Load() {
 		return
 	}

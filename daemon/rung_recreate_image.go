@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"zoneup/domain"
 	"zoneup/host"
 )
 
@@ -20,7 +21,7 @@ func (r *run) rungRecreateImage(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	err = r.step(RungRecreateImage, func() error {
+	err = r.step(domain.RungRecreateImage, func() error {
 		if !r.job.Done["image-create"] {
 			if r.job.Pending == "image-create" && r.imageRecreated(ctx) {
 				r.note("event", "image-create had completed before the restart")

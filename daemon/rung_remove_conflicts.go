@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"zoneup/domain"
 	"zoneup/host"
 )
 
@@ -19,7 +20,7 @@ import (
 // never repeated.
 func (r *run) rungRemoveConflicts(ctx context.Context) (bool, error) {
 	if r.job.Done["uninstall"] {
-		return false, r.skip("remediate", RungRemoveConflicts, "conflicting packages already removed")
+		return false, r.skip("remediate", domain.RungRemoveConflicts, "conflicting packages already removed")
 	}
 	pkgs, err := r.t.List(ctx, r.root())
 	if err != nil && !errors.Is(err, host.ErrNotFound) {
@@ -42,9 +43,9 @@ func (r *run) rungRemoveConflicts(ctx context.Context) (bool, error) {
 		if r.job.Pending == "uninstall" {
 			return true, r.uninstallDone()
 		}
-		return false, r.skip("remediate", RungRemoveConflicts, "no installed package matches "+strings.Join(r.cfg.ConflictPackages, ","))
+		return false, r.skip("remediate", domain.RungRemoveConflicts, "no installed package matches "+strings.Join(r.cfg.ConflictPackages, ","))
 	}
-	err = r.step(RungRemoveConflicts, func() error {
+	err = r.step(domain.RungRemoveConflicts, func() error {
 		if r.job.Pending != "uninstall" {
 			r.job.Pending = "uninstall"
 			r.job.PendingPackages = match

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"zoneup/domain"
 	"zoneup/host"
 )
 
@@ -15,14 +16,14 @@ import (
 func (r *run) rungStepRelease(ctx context.Context) (bool, error) {
 	zv, err := r.t.EntireVersion(ctx, r.root())
 	if errors.Is(err, host.ErrNotFound) {
-		return false, r.skip("remediate", RungStepRelease, "the zone has no entire incorporation")
+		return false, r.skip("remediate", domain.RungStepRelease, "the zone has no entire incorporation")
 	}
 	if err != nil {
 		return false, err
 	}
 	gv, err := r.t.EntireVersion(ctx, "/")
 	if errors.Is(err, host.ErrNotFound) {
-		return false, r.skip("remediate", RungStepRelease, "the global zone has no entire incorporation")
+		return false, r.skip("remediate", domain.RungStepRelease, "the global zone has no entire incorporation")
 	}
 	if err != nil {
 		return false, err
@@ -34,9 +35,9 @@ func (r *run) rungStepRelease(ctx context.Context) (bool, error) {
 		}
 	}
 	if len(due) == 0 {
-		return false, r.skip("remediate", RungStepRelease, fmt.Sprintf("no stepping stone between entire@%s and entire@%s", zv, gv))
+		return false, r.skip("remediate", domain.RungStepRelease, fmt.Sprintf("no stepping stone between entire@%s and entire@%s", zv, gv))
 	}
-	err = r.step(RungStepRelease, func() error {
+	err = r.step(domain.RungStepRelease, func() error {
 		for _, s := range due {
 			r.note("event", fmt.Sprintf("zone image: stepping to entire@%s from %s", s.Version, s.Origin))
 			a := host.SetPublisherArgs{Name: s.Publisher, Preferred: true, SetOrigin: s.Origin}

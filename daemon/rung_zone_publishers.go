@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"zoneup/domain"
 	"zoneup/host"
 )
 
@@ -37,9 +38,9 @@ func (r *run) rungZonePublishers(ctx context.Context) (bool, error) {
 		}
 	}
 	if len(odd) == 0 {
-		return false, r.skip("remediate", RungZonePublishers, "no publisher foreign to the global zone")
+		return false, r.skip("remediate", domain.RungZonePublishers, "no publisher foreign to the global zone")
 	}
-	err = r.step(RungZonePublishers, func() error {
+	err = r.step(domain.RungZonePublishers, func() error {
 		if !known[zp[0].Name] {
 			first := gz[0]
 			a := host.SetPublisherArgs{Name: first.Name, Preferred: true}

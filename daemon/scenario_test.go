@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"zoneup/daemon/api"
+	"zoneup/domain"
 )
 
 // Scenario tests: one story per trouble, per fault and for several
@@ -63,7 +64,7 @@ func wantJob(t *testing.T, j api.Job, result, rung string) {
 func TestScenarioCleanZoneUpgradesByPlainAttach(t *testing.T) {
 	w := newScenario(t, fast, oneZone("s11e", `{"name": "z1", "state": "running"}`))
 	j, _, after := runZ1(t, w, nil)
-	wantJob(t, j, "upgraded", RungAttachUpdate)
+	wantJob(t, j, "upgraded", domain.RungAttachUpdate)
 	z := after.zone("z1")
 	if z.State != "running" || z.Entire != "0.5.11-0.151.0.1" {
 		t.Errorf("z1 is %s at entire@%s, want running at the global zone's release", z.State, z.Entire)
@@ -85,15 +86,15 @@ func TestScenarioEachTroubleIsCuredByItsRung(t *testing.T) {
 		allow                   []string
 		rung                    string
 	}{
-		{"s11e", "gz-publishers", "", nil, RungGlobalPublishers},
-		{"oi", "gz-publishers", "", nil, RungGlobalPublishers},
-		{"s11e", "zone-publishers", `, "odd_publisher": {"name": "contrib", "origins": ["http://pkg.example.org/contrib/"], "enabled": true, "sticky": true}`, nil, RungZonePublishers},
-		{"s11e", "too-old", `, "entire": "0.5.11-0.111"`, nil, RungStepRelease},
-		{"s11e", "stale-image", "", nil, RungImageUpdate},
-		{"oi", "stale-image", "", nil, RungImageUpdate},
-		{"s11e", "conflicts", `, "conflict_packages": ["web/server/apache-22", "web/php-52", "database/postgres-83"]`, []string{RungRemoveConflicts}, RungRemoveConflicts},
-		{"s11e", "broken-image", "", []string{RungRecreateImage}, RungRecreateImage},
-		{"oi", "broken-image", "", []string{RungRecreateImage}, RungRecreateImage},
+		{"s11e", "gz-publishers", "", nil, domain.RungGlobalPublishers},
+		{"oi", "gz-publishers", "", nil, domain.RungGlobalPublishers},
+		{"s11e", "zone-publishers", `, "odd_publisher": {"name": "contrib", "origins": ["http://pkg.example.org/contrib/"], "enabled": true, "sticky": true}`, nil, domain.RungZonePublishers},
+		{"s11e", "too-old", `, "entire": "0.5.11-0.111"`, nil, domain.RungStepRelease},
+		{"s11e", "stale-image", "", nil, domain.RungImageUpdate},
+		{"oi", "stale-image", "", nil, domain.RungImageUpdate},
+		{"s11e", "conflicts", `, "conflict_packages": ["web/server/apache-22", "web/php-52", "database/postgres-83"]`, []string{domain.RungRemoveConflicts}, domain.RungRemoveConflicts},
+		{"s11e", "broken-image", "", []string{domain.RungRecreateImage}, domain.RungRecreateImage},
+		{"oi", "broken-image", "", []string{domain.RungRecreateImage}, domain.RungRecreateImage},
 	}
 	for _, c := range cases {
 		t.Run(c.profile+"/"+c.trouble, func(t *testing.T) {
@@ -113,8 +114,8 @@ func TestScenarioEachTroubleIsCuredByItsRung(t *testing.T) {
 func TestScenarioConflictsRemovedInOneNonRecursiveUninstall(t *testing.T) {
 	w := newScenario(t, fast, oneZone("s11e", `{"name": "z1", "state": "running", "troubles": ["conflicts"],
 		"conflict_packages": ["web/server/apache-22", "web/php-52", "database/postgres-83"]}`))
-	j, _, _ := runZ1(t, w, nil, RungRemoveConflicts)
-	wantJob(t, j, "upgraded", RungRemoveConflicts)
+	j, _, _ := runZ1(t, w, nil, domain.RungRemoveConflicts)
+	wantJob(t, j, "upgraded", domain.RungRemoveConflicts)
 	slices.Sort(j.RemovedPackages)
 	if fmt.Sprint(j.RemovedPackages) != "[database/postgres-83 web/php-52 web/server/apache-22]" {
 		t.Errorf("removed_packages: %v", j.RemovedPackages)
@@ -173,8 +174,8 @@ func TestScenarioRecreateImageRestoresConfiguration(t *testing.T) {
 		}
 		want[f] = string(b)
 	}
-	j, _, _ := runZ1(t, w, nil, RungRecreateImage)
-	wantJob(t, j, "upgraded", RungRecreateImage)
+	j, _, _ := runZ1(t, w, nil, domain.RungRecreateImage)
+	wantJob(t, j, "upgraded", domain.RungRecreateImage)
 	for f, content := range want {
 		got, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil || string(got) != content {
@@ -201,8 +202,8 @@ func TestScenarioCombinationClimbsCumulatively(t *testing.T) {
 	w := newScenario(t, fast, oneZone("s11e", `{"name": "z1", "state": "running",
 		"troubles": ["gz-publishers", "too-old", "conflicts", "stale-image"], "entire": "0.5.11-0.117",
 		"conflict_packages": ["web/server/apache-22", "developer/sunstudioexpress"]}`))
-	j, before, after := runZ1(t, w, nil, RungRemoveConflicts)
-	wantJob(t, j, "upgraded", RungRemoveConflicts)
+	j, before, after := runZ1(t, w, nil, domain.RungRemoveConflicts)
+	wantJob(t, j, "upgraded", domain.RungRemoveConflicts)
 	got := steps(j)
 	for _, s := range []string{"attach/attach-update:failed", "remediate/global-publishers:ok", "attach/global-publishers:failed",
 		"remediate/step-release:ok", "remediate/image-update:ok", "remediate/remove-conflicts:ok", "attach/remove-conflicts:ok"} {
@@ -223,11 +224,11 @@ func TestScenarioFaults(t *testing.T) {
 		check        func(t *testing.T, j api.Job, after simState)
 	}{
 		{name: "image locked once is retried", zone: `{"name": "z1", "state": "running", "faults": ["locked-once"]}`,
-			result: "upgraded", rung: RungAttachUpdate},
+			result: "upgraded", rung: domain.RungAttachUpdate},
 		{name: "a rung's pkg call refused by the image lock is retried", zone: `{"name": "z1", "state": "running", "troubles": ["stale-image"], "faults": ["pkg-locked-once"]}`,
-			result: "upgraded", rung: RungImageUpdate},
+			result: "upgraded", rung: domain.RungImageUpdate},
 		{name: "hung attach is killed at stage_timeout and the ladder climbs", zone: `{"name": "z1", "state": "running", "faults": ["hung-attach"]}`,
-			kv: map[string]string{"stage_timeout": "2s"}, result: "upgraded", rung: RungGlobalPublishers},
+			kv: map[string]string{"stage_timeout": "2s"}, result: "upgraded", rung: domain.RungGlobalPublishers},
 		{name: "no space blocks before anything changes", zone: `{"name": "z1", "state": "running", "faults": ["no-space"]}`,
 			result: "blocked", check: func(t *testing.T, j api.Job, after simState) {
 				if z := after.zone("z1"); z.State != "running" || len(z.Snapshots) != 0 {
@@ -258,21 +259,21 @@ func TestScenarioFaults(t *testing.T) {
 				}
 			}},
 		{name: "a boot that fails rolls back", zone: `{"name": "z1", "state": "running", "faults": ["boot-fails"]}`,
-			result: "rolled-back", rung: RungAttachUpdate},
+			result: "rolled-back", rung: domain.RungAttachUpdate},
 		{name: "services in maintenance are a warning", zone: `{"name": "z1", "state": "running", "faults": ["svc-maintenance"]}`,
-			result: "upgraded", rung: RungAttachUpdate, check: func(t *testing.T, j api.Job, after simState) {
+			result: "upgraded", rung: domain.RungAttachUpdate, check: func(t *testing.T, j api.Job, after simState) {
 				if len(j.Warnings) == 0 {
 					t.Errorf("no warning for svcs -x output")
 				}
 			}},
 		{name: "a detached zone is upgraded and booted", zone: `{"name": "z1", "state": "configured"}`,
-			result: "upgraded", rung: RungAttachUpdate, check: func(t *testing.T, j api.Job, after simState) {
+			result: "upgraded", rung: domain.RungAttachUpdate, check: func(t *testing.T, j api.Job, after simState) {
 				if z := after.zone("z1"); z.State != "running" {
 					t.Errorf("zone is %s, want running", z.State)
 				}
 			}},
 		{name: "no boot leaves the upgraded zone installed", zone: `{"name": "z1", "state": "running"}`,
-			kv: map[string]string{"boot_after": "false"}, result: "upgraded", rung: RungAttachUpdate,
+			kv: map[string]string{"boot_after": "false"}, result: "upgraded", rung: domain.RungAttachUpdate,
 			check: func(t *testing.T, j api.Job, after simState) {
 				if z := after.zone("z1"); z.State != "installed" {
 					t.Errorf("zone is %s, want installed", z.State)
@@ -305,7 +306,7 @@ func TestFleet(t *testing.T) {
 	for _, z := range before.Zones {
 		files[z.Name] = w.zoneFiles(z)
 	}
-	e := startEngine(t, map[string]string{"concurrency": "4", "allow": RungRemoveConflicts})
+	e := startEngine(t, map[string]string{"concurrency": "4", "allow": domain.RungRemoveConflicts})
 	var half, rest []string
 	for i, z := range before.Zones {
 		if i%2 == 0 {
@@ -314,18 +315,18 @@ func TestFleet(t *testing.T) {
 			rest = append(rest, z.Name)
 		}
 	}
-	e.enqueue([]string{RungRecreateImage}, half...)
+	e.enqueue([]string{domain.RungRecreateImage}, half...)
 	e.enqueue(nil, rest...)
 	jobs := e.waitAll(3 * time.Minute)
 	e.stop()
 	after := w.show()
 	results, rolledBack := map[string]int{}, 0
 	for _, j := range jobs {
-		allow := []string{RungRemoveConflicts}
+		allow := []string{domain.RungRemoveConflicts}
 		if slices.Contains(half, j.Zone) {
-			allow = append(allow, RungRecreateImage)
+			allow = append(allow, domain.RungRecreateImage)
 		}
-		want := plan.Expect(j.Zone, DefaultLadder, allow)
+		want := plan.Expect(j.Zone, domain.DefaultLadder, allow)
 		results[j.Result]++
 		if !want.Matches(j.Result, j.Rung) {
 			t.Errorf("%s: %s/%s, want %s/%s (troubles %v)\n  %s\n  %s", j.Zone, j.Result, j.Rung, want.Result, want.Rung,
@@ -419,7 +420,7 @@ func TestScenarioRungFailingBeforeActingIsPassed(t *testing.T) {
 	exit 1
 fi`, root))
 	j, _, _ := runZ1(t, w, nil)
-	wantJob(t, j, "upgraded", RungImageUpdate)
+	wantJob(t, j, "upgraded", domain.RungImageUpdate)
 	got := steps(j)
 	if !strings.Contains(got, "remediate/zone-publishers:failed remediate/step-release") || strings.Contains(got, "attach/zone-publishers") {
 		t.Errorf("history: %s", got)
@@ -437,7 +438,7 @@ func TestScenarioRestoreKeepsTheSearchOrder(t *testing.T) {
 	exec -a pkg $SIM -R / set-publisher --no-refresh --search-after=%s "${@: -1}"
 fi`, first))
 	j, before, after := runZ1(t, w, nil)
-	wantJob(t, j, "upgraded", RungGlobalPublishers)
+	wantJob(t, j, "upgraded", domain.RungGlobalPublishers)
 	if len(before.GZ.Publishers) < 3 {
 		t.Fatalf("the test needs three global publishers, has %v", before.GZ.Publishers)
 	}

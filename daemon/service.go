@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"zoneup/daemon/api"
+	"zoneup/domain"
 	"zoneup/fsm"
 	"zoneup/host"
 	"zoneup/persist"
@@ -25,7 +26,7 @@ var _ api.Service = (*Engine)(nil)
 // stored in one transaction, however many zones it names.
 func (e *Engine) Enqueue(ctx context.Context, req api.EnqueueRequest) ([]api.EnqueueResult, error) {
 	out := make([]api.EnqueueResult, len(req.Zones))
-	allow, err := ParseAllow(strings.Join(req.Allow, ","))
+	allow, err := domain.ParseAllow(strings.Join(req.Allow, ","))
 	if err != nil {
 		return nil, fmt.Errorf("%w: --allow: %v", api.ErrInvalid, err)
 	}
@@ -113,18 +114,19 @@ func union(a, b []string) []string {
 			out = append(out, x)
 		}
 	}
-	sortRungs(out)
+	domain.SortRungs(out)
 	return out
 }
 
-// checkName maps the host's zone name rules to API errors.
+// checkName maps the zone-name rule (domain.ValidZoneName, the one the
+// CLI checks too) to API errors.
 func checkName(zone string) error {
-	switch err := host.ValidZoneName(zone); {
+	switch err := domain.ValidZoneName(zone); {
 	case err == nil:
 		return nil
-	case errors.Is(err, host.ErrGlobalZone):
+	case errors.Is(err, domain.ErrGlobalZone):
 		return fmt.Errorf("%w: the global zone is not upgraded by zoneup", api.ErrGlobal)
-	case errors.Is(err, host.ErrReservedZone):
+	case errors.Is(err, domain.ErrReservedZone):
 		return fmt.Errorf("%w: %s (names starting with SUNW are reserved)", api.ErrReserved, zone)
 	default:
 		return fmt.Errorf("%w: %q", api.ErrBadName, zone)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"zoneup/domain"
 	"zoneup/fsm"
 	"zoneup/host"
 )
@@ -15,7 +16,7 @@ import (
 // [attach-update, ladder...].
 func (r *run) rungAt(i int) string {
 	if i <= 0 || i > len(r.job.Ladder) {
-		return RungAttachUpdate
+		return domain.RungAttachUpdate
 	}
 	return r.job.Ladder[i-1]
 }
@@ -101,7 +102,7 @@ func (r *run) attached(ctx context.Context, rung string) (fsm.Event, error) {
 		return "", err
 	}
 	r.releaseGlobal(ctx)
-	if rung == RungRecreateImage && !r.job.Done["restore"] {
+	if rung == domain.RungRecreateImage && !r.job.Done["restore"] {
 		if err := r.restoreConfig(ctx); err != nil {
 			if errorsIsInterrupted(err) {
 				return "", err

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"zoneup/domain"
 	"zoneup/fsm"
 	"zoneup/host"
 )
@@ -31,7 +32,7 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 	if err != nil {
 		return block("", fmt.Errorf("zoneadm: %w", err))
 	}
-	if err := host.ValidZoneName(z.Name); err != nil {
+	if err := domain.ValidZoneName(z.Name); err != nil {
 		return block("", err)
 	}
 	if err := upgradableBrand(z); err != nil {

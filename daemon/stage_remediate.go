@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"zoneup/domain"
 	"zoneup/fsm"
 	"zoneup/host"
 	"zoneup/persist"
@@ -17,12 +18,12 @@ import (
 type rungFunc func(r *run, ctx context.Context) (applied bool, err error)
 
 var rungs = map[string]rungFunc{
-	RungGlobalPublishers: (*run).rungGlobalPublishers,
-	RungZonePublishers:   (*run).rungZonePublishers,
-	RungStepRelease:      (*run).rungStepRelease,
-	RungImageUpdate:      (*run).rungImageUpdate,
-	RungRemoveConflicts:  (*run).rungRemoveConflicts,
-	RungRecreateImage:    (*run).rungRecreateImage,
+	domain.RungGlobalPublishers: (*run).rungGlobalPublishers,
+	domain.RungZonePublishers:   (*run).rungZonePublishers,
+	domain.RungStepRelease:      (*run).rungStepRelease,
+	domain.RungImageUpdate:      (*run).rungImageUpdate,
+	domain.RungRemoveConflicts:  (*run).rungRemoveConflicts,
+	domain.RungRecreateImage:    (*run).rungRecreateImage,
 }
 
 // remediate climbs the ladder from the current rung to the first one that
@@ -125,10 +126,10 @@ func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
 // removing packages or re-creating the image can change; a host check or
 // an unknown failure is not.
 func (r *run) notForThisZone(rung string) (why string, withheld bool) {
-	if !slices.Contains(Destructive, rung) {
+	if !domain.IsDestructive(rung) {
 		return "", false
 	}
-	if rung == RungRecreateImage && host.SparseBrand(r.job.Brand) {
+	if rung == domain.RungRecreateImage && host.SparseBrand(r.job.Brand) {
 		return fmt.Sprintf("never on a %s zone: image-create -f -z would drop its partial image (key files, /usr and /lib exclusions)", r.job.Brand), false
 	}
 	if !slices.Contains(r.job.Allow, rung) {

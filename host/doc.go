@@ -17,5 +17,6 @@
 //
 // One file per tool: zoneadm.go, attachlog.go (attach -u), zfs.go,
 // beadm.go (and the active zone BE), mount.go, ips.go (pkg), zlogin.go
-// (svcs, svcprop); names.go and version.go are pure rules.
+// (svcs, svcprop); version.go is a pure rule. What can be a zone name is
+// package domain's (ValidZoneName), shared with the CLI and the simulator.
 package host

@@ -254,16 +254,3 @@ func FuzzCompareVersions(f *testing.F) {
 		}
 	})
 }
-
-func FuzzValidZoneName(f *testing.F) {
-	for _, s := range []string{"web01", "global", "SUNWx", "", "-a", strings.Repeat("a", 64)} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, name string) {
-		if ValidZoneName(name) == nil {
-			if name == "global" || strings.HasPrefix(name, "SUNW") || len(name) > 63 || strings.ContainsAny(name, ": /\n\t") {
-				t.Fatalf("%q accepted", name)
-			}
-		}
-	})
-}

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"zoneup/domain"
 )
 
 // fakeExec answers argv (joined by spaces) from a table and records every
@@ -83,7 +85,7 @@ func TestZoneadmTools(t *testing.T) {
 	if err := tl.Detach(ctx, "busy"); !errors.Is(err, ErrTransient) {
 		t.Fatalf("zone lock: %v", err)
 	}
-	if _, err := tl.Zone(ctx, ""); !errors.Is(err, ErrBadZoneName) {
+	if _, err := tl.Zone(ctx, ""); !errors.Is(err, domain.ErrBadZoneName) {
 		t.Fatal(err)
 	}
 	if want := []bool{false, false, false, true, true, true, true}; !reflect.DeepEqual(f.changes, want) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"zoneup/domain"
 )
 
 // zoneadm (reference 2): list in its parsable form, and the state changes
@@ -84,7 +86,7 @@ func (t Tools) Zones(ctx context.Context) ([]Zone, error) {
 // does not know gives an error wrapping ErrNoSuchZone.
 func (t Tools) Zone(ctx context.Context, name string) (Zone, error) {
 	if name == "" {
-		return Zone{}, fmt.Errorf("%w: empty zone name", ErrBadZoneName)
+		return Zone{}, fmt.Errorf("%w: empty zone name", domain.ErrBadZoneName)
 	}
 	res, err := t.run(ctx, false, zoneadmKind, "zoneadm", "-z", name, "list", "-p")
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"zoneup/domain"
 )
 
 // Profiles: the release pair a world simulates.
@@ -91,24 +93,14 @@ var overlays = []struct{ ds, dir string }{{"svc", "lib/svc"}, {"fm", "usr/lib/fm
 // is missing (reference 10.2).
 const keyFile = ".org.opensolaris,pkgkey"
 
-// Rung names as SPEC 3 spells them.
-const (
-	RungGlobalPublishers = "global-publishers"
-	RungZonePublishers   = "zone-publishers"
-	RungStepRelease      = "step-release"
-	RungImageUpdate      = "image-update"
-	RungRemoveConflicts  = "remove-conflicts"
-	RungRecreateImage    = "recreate-image"
-)
-
 // CuredBy lists, per trouble, the rungs that cure it.
 var CuredBy = map[string][]string{
-	TroubleGZPublishers:   {RungGlobalPublishers},
-	TroubleZonePublishers: {RungZonePublishers, RungRecreateImage},
-	TroubleTooOld:         {RungStepRelease, RungRecreateImage},
-	TroubleStaleImage:     {RungImageUpdate, RungRecreateImage},
-	TroubleConflicts:      {RungRemoveConflicts, RungRecreateImage},
-	TroubleBrokenImage:    {RungRecreateImage},
+	TroubleGZPublishers:   {domain.RungGlobalPublishers},
+	TroubleZonePublishers: {domain.RungZonePublishers, domain.RungRecreateImage},
+	TroubleTooOld:         {domain.RungStepRelease, domain.RungRecreateImage},
+	TroubleStaleImage:     {domain.RungImageUpdate, domain.RungRecreateImage},
+	TroubleConflicts:      {domain.RungRemoveConflicts, domain.RungRecreateImage},
+	TroubleBrokenImage:    {domain.RungRecreateImage},
 }
 
 // troubleOrder is the fixed priority in which uncured troubles decide the

@@ -288,6 +288,15 @@
 // included) is failed instead, since only -R would roll it back;
 // auto-snapshots and delegated change nothing.
 //
+// It stays in sim, not in a test-support package: `zonesim expect` is how
+// make demo checks its night (demo/demo.sh), and Expect is what the
+// daemon's, the bench suite's and sim's own tests compare jobs with. Its
+// rung names, the default ladder and the destructive set come from
+// package domain, the one leaf of zoneup that sim imports (the zone-name
+// rule of init too), and expect reads --ladder, --allow and the RUNG of
+// --allow-zones as zoneupd reads its ladder and allow: a misspelt rung is
+// an error, not a silently different expectation.
+//
 // # svcprop
 //
 // svcprop answers from smf/FMRI.props, FMRI being the instance's full FMRI

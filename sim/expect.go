@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"zoneup/domain"
 )
 
 // Expectation is the outcome a zone's troubles and faults allow under a
@@ -25,9 +27,6 @@ type Expectation struct {
 func (e Expectation) Matches(result, rung string) bool {
 	return result == e.Result && (rung == e.Rung || (e.Alt != "" && rung == e.Alt))
 }
-
-// Destructive rungs run only where policy allows them.
-var destructive = []string{RungRemoveConflicts, RungRecreateImage}
 
 // Expect computes what should become of zone when its upgrade climbs ladder
 // (rungs 2-7 in order; attach-update always comes first) with the
@@ -70,14 +69,14 @@ func (s *State) Expect(zone string, ladder, allow []string) Expectation {
 	sparse := sparseBrand(z.Brand)
 	hung := slices.Contains(z.Faults, FaultHungAttach)
 	cured := map[string]bool{}
-	for i, rung := range append([]string{"attach-update"}, ladder...) {
-		if slices.Contains(destructive, rung) && !slices.Contains(allow, rung) {
+	for i, rung := range append([]string{domain.RungAttachUpdate}, ladder...) {
+		if domain.IsDestructive(rung) && !slices.Contains(allow, rung) {
 			continue
 		}
 		if i > 0 && !s.rungApplies(z, rung) {
 			continue // skipped: no attach -u follows it
 		}
-		if sparse && rung == RungRecreateImage {
+		if sparse && rung == domain.RungRecreateImage {
 			continue // never for a sparse image: it would lose its partial-image properties (10.2)
 		}
 		for _, t := range z.Troubles {
@@ -94,8 +93,8 @@ func (s *State) Expect(zone string, ladder, allow []string) Expectation {
 			if slices.Contains(z.Faults, FaultBootFails) {
 				e.Result = rolledBack.Result
 			}
-			if rung == RungGlobalPublishers && !hung && len(z.Troubles) == 1 {
-				e.Alt = "attach-update"
+			if rung == domain.RungGlobalPublishers && !hung && len(z.Troubles) == 1 {
+				e.Alt = domain.RungAttachUpdate
 			}
 			return e
 		}
@@ -109,17 +108,17 @@ func (s *State) rungApplies(z *ZoneState, rung string) bool {
 		return slices.ContainsFunc(z.Troubles, func(t Trouble) bool { return t.Name == trouble })
 	}
 	switch rung {
-	case RungGlobalPublishers:
+	case domain.RungGlobalPublishers:
 		return len(s.GZ.Publishers) > 1
-	case RungZonePublishers:
+	case domain.RungZonePublishers:
 		gz := map[string]bool{}
 		for _, p := range s.GZ.Publishers {
 			gz[p.Name] = true
 		}
 		return slices.ContainsFunc(z.Publishers, func(p Publisher) bool { return !gz[p.Name] })
-	case RungStepRelease:
+	case domain.RungStepRelease:
 		return has(TroubleTooOld)
-	case RungRemoveConflicts:
+	case domain.RungRemoveConflicts:
 		return has(TroubleConflicts)
 	}
 	return true // image-update and recreate-image always act
@@ -178,6 +177,32 @@ func checkReport(s *State, report io.Reader, ladder, allow []string, allowZones 
 // expectCommand is `zonesim expect --state FILE --report FILE [--ladder L]
 // [--allow RUNGS] [--allow-zones RUNG=Z1,Z2]...`.
 func expectCommand(stateFile, reportFile, ladder, allow string, allowZones []string, out io.Writer) (int, error) {
+	// The flags are read as zoneupd reads its ladder and allow settings
+	// (an empty --ladder: the default one), so a rung misspelt here is an
+	// error, not a silent difference from the night being checked.
+	l, err := domain.ParseLadder(ladder)
+	if err != nil {
+		return 0, fmt.Errorf("--ladder: %w", err)
+	}
+	if len(l) == 0 {
+		l = domain.DefaultLadder
+	}
+	a, err := domain.ParseAllow(allow)
+	if err != nil {
+		return 0, fmt.Errorf("--allow: %w", err)
+	}
+	az := map[string][]string{}
+	for _, spec := range allowZones {
+		name, zones, ok := strings.Cut(spec, "=")
+		rung, err := domain.ParseAllow(name)
+		switch {
+		case !ok || err == nil && len(rung) != 1:
+			return 0, fmt.Errorf("--allow-zones %q: want RUNG=ZONE,ZONE", spec)
+		case err != nil:
+			return 0, fmt.Errorf("--allow-zones %q: %w", spec, err)
+		}
+		az[rung[0]] = append(az[rung[0]], splitComma(zones)...)
+	}
 	f, err := os.Open(stateFile)
 	if err != nil {
 		return 0, err
@@ -192,19 +217,7 @@ func expectCommand(stateFile, reportFile, ladder, allow string, allowZones []str
 		return 0, err
 	}
 	defer r.Close()
-	l := splitComma(ladder)
-	if len(l) == 0 {
-		l = []string{RungGlobalPublishers, RungZonePublishers, RungStepRelease, RungImageUpdate, RungRemoveConflicts, RungRecreateImage}
-	}
-	az := map[string][]string{}
-	for _, spec := range allowZones {
-		rung, zones, ok := strings.Cut(spec, "=")
-		if !ok {
-			return 0, fmt.Errorf("--allow-zones %q: want RUNG=ZONE,ZONE", spec)
-		}
-		az[rung] = append(az[rung], splitComma(zones)...)
-	}
-	return checkReport(&s, r, l, splitComma(allow), az, out)
+	return checkReport(&s, r, l, a, az, out)
 }
 
 func splitComma(s string) []string {

@@ -8,9 +8,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
+
+	"zoneup/domain"
 )
 
 // InitOptions says what world Init makes: a generated fleet (Fleet zones
@@ -68,8 +69,6 @@ func LoadScenario(path string) (*Scenario, error) {
 	}
 	return s, nil
 }
-
-var zoneNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
 
 // Init makes a new world in dir (which must not hold one yet).
 func Init(dir string, opts InitOptions) error {
@@ -413,7 +412,9 @@ func (w *world) addZone(p *profile, sz ScenarioZone, n int, rng *rand.Rand) erro
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: zone %s: %s", ErrBadScenario, sz.Name, fmt.Sprintf(format, a...))
 	}
-	if !zoneNameRE.MatchString(sz.Name) || sz.Name == "global" || strings.HasPrefix(sz.Name, "SUNW") {
+	// The rule zoneupadm and zoneupd refuse names by: a scenario never
+	// holds a zone they could not be asked about.
+	if domain.ValidZoneName(sz.Name) != nil {
 		return bad("not a usable zone name")
 	}
 	state := sz.State

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"zoneup/domain"
 )
 
 // The omnios profile, brands, sparse zones and the datasets of a real host
@@ -492,7 +494,7 @@ func TestBEClone(t *testing.T) {
 }
 
 func TestExpectOmniOS(t *testing.T) {
-	ladder := []string{RungGlobalPublishers, RungZonePublishers, RungStepRelease, RungImageUpdate, RungRemoveConflicts, RungRecreateImage}
+	ladder := domain.DefaultLadder
 	tr := func(names ...string) []Trouble {
 		var out []Trouble
 		for _, n := range names {
@@ -500,7 +502,7 @@ func TestExpectOmniOS(t *testing.T) {
 		}
 		return out
 	}
-	all := []string{RungRemoveConflicts, RungRecreateImage}
+	all := []string{domain.RungRemoveConflicts, domain.RungRecreateImage}
 	s := &State{GZ: GZState{Publishers: []Publisher{{Name: "omnios"}, {Name: "extra.omnios"}, {Name: "local"}}}, Zones: []ZoneState{
 		{Name: "vm", State: "running", Brand: BrandBhyve},
 		{Name: "lx", State: "running", Brand: BrandLx},
@@ -521,12 +523,12 @@ func TestExpectOmniOS(t *testing.T) {
 		{"lx", all, Expectation{Result: "blocked"}},
 		{"san", all, Expectation{Result: "rolled-back"}},
 		{"clone", nil, Expectation{Result: "failed"}},
-		{"clone", all, Expectation{Result: "upgraded", Rung: RungRecreateImage}},
-		{"clone-ok", nil, Expectation{Result: "upgraded", Rung: RungImageUpdate}},
-		{"snaps", nil, Expectation{Result: "upgraded", Rung: RungImageUpdate}},
+		{"clone", all, Expectation{Result: "upgraded", Rung: domain.RungRecreateImage}},
+		{"clone-ok", nil, Expectation{Result: "upgraded", Rung: domain.RungImageUpdate}},
+		{"snaps", nil, Expectation{Result: "upgraded", Rung: domain.RungImageUpdate}},
 		{"sparse", all, Expectation{Result: "rolled-back"}},
-		{"sparse-conf", all, Expectation{Result: "upgraded", Rung: RungRemoveConflicts}},
-		{"gz", nil, Expectation{Result: "upgraded", Rung: RungGlobalPublishers, Alt: "attach-update"}},
+		{"sparse-conf", all, Expectation{Result: "upgraded", Rung: domain.RungRemoveConflicts}},
+		{"gz", nil, Expectation{Result: "upgraded", Rung: domain.RungGlobalPublishers, Alt: "attach-update"}},
 	}
 	for _, c := range cases {
 		if got := s.Expect(c.zone, ladder, c.allow); got != c.want {

@@ -6,10 +6,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"zoneup/domain"
 )
 
 // rungs in the default ladder order of SPEC 3.
-var rungs = []string{RungGlobalPublishers, RungZonePublishers, RungStepRelease, RungImageUpdate, RungRemoveConflicts, RungRecreateImage}
+var rungs = domain.DefaultLadder
 
 // ladder climbs one zone's ladder with the commands SPEC 3 gives each rung.
 type ladder struct {
@@ -42,11 +44,11 @@ func (l *ladder) root() string { return l.w.root(l.zone) }
 func (l *ladder) rung(name string) {
 	w, root := l.w, l.root()
 	switch name {
-	case RungGlobalPublishers:
+	case domain.RungGlobalPublishers:
 		if names := tsvNames(w.ok("pkg", "-R", "/", "publisher", "-H", "-F", "tsv")); len(names) > 1 {
 			w.ok("pkg", append([]string{"-R", "/", "unset-publisher"}, names[1:]...)...)
 		}
-	case RungZonePublishers:
+	case domain.RungZonePublishers:
 		names := tsvNames(w.ok("pkg", "-R", root, "publisher", "-H", "-F", "tsv"))
 		var odd []string
 		for _, n := range names {
@@ -61,7 +63,7 @@ func (l *ladder) rung(name string) {
 			w.ok("pkg", "-R", root, "set-publisher", "-P", l.gzPubs[0])
 		}
 		w.ok("pkg", append([]string{"-R", root, "unset-publisher"}, odd...)...)
-	case RungStepRelease:
+	case domain.RungStepRelease:
 		f := strings.Fields(w.ok("pkg", "-R", root, "list", "-H", "entire"))
 		if len(f) > 2 && strings.HasPrefix(f[1], "(") {
 			f = slices.Delete(f, 1, 2) // the " (publisher)" suffix
@@ -71,12 +73,12 @@ func (l *ladder) rung(name string) {
 		}
 		w.ok("pkg", "-R", root, "set-publisher", "-P", "-O", "http://pkg.opensolaris.org/release/", "opensolaris.org")
 		w.ok("pkg", "-R", root, "install", "--accept", "entire@0.5.11-0.134")
-	case RungImageUpdate:
+	case domain.RungImageUpdate:
 		// It may fail (an unreachable zone publisher); the ladder goes on.
 		if r := w.run("pkg", "-R", root, "image-update", "-v"); r.code != 0 && r.code != 4 && r.code != 1 {
 			l.w.t.Fatalf("image-update: %s", r)
 		}
-	case RungRemoveConflicts:
+	case domain.RungRemoveConflicts:
 		var stems []string
 		for _, line := range strings.Split(w.ok("pkg", "-R", root, "list", "-H"), "\n") {
 			f := strings.Fields(line)
@@ -93,7 +95,7 @@ func (l *ladder) rung(name string) {
 		if len(stems) > 0 {
 			w.ok("pkg", append([]string{"-R", root, "uninstall", "-v"}, stems...)...)
 		}
-	case RungRecreateImage:
+	case domain.RungRecreateImage:
 		w.ok("pkg", "image-create", "-f", "-z", "-p", l.recreate, root)
 		w.ok("pkg", "-R", root, "install", "-v", "--accept", "system/library")
 	}
@@ -184,7 +186,7 @@ func TestTroubleCures(t *testing.T) {
 					l.rung(r)
 					if ok, log := l.attach(); ok {
 						t.Fatalf("attach -u succeeded after %s, which does not cure %s", r, trouble)
-					} else if trouble == TroubleBrokenImage && r == RungImageUpdate && !strings.Contains(log, "No solution") {
+					} else if trouble == TroubleBrokenImage && r == domain.RungImageUpdate && !strings.Contains(log, "No solution") {
 						t.Errorf("log after %s:\n%s", r, log)
 					}
 					if s := w.state().Zone("z1"); s.Troubles[0].Cured {
@@ -214,7 +216,7 @@ func TestTroubleCures(t *testing.T) {
 				if want := profiles[profile].releaseText(s.GZ.Entire); string(release) != want {
 					t.Errorf("etc/release %q, want %q", release, want)
 				}
-				if cures[0] == RungRecreateImage {
+				if cures[0] == domain.RungRecreateImage {
 					// The packages' defaults replaced the zone's files; the
 					// snapshot still has them.
 					now, _ := os.ReadFile(l.root() + "/etc/nodename")
@@ -223,14 +225,14 @@ func TestTroubleCures(t *testing.T) {
 						t.Errorf("etc/nodename %q, in the snapshot %q", now, was)
 					}
 				}
-				if len(cures) > 1 && cures[1] == RungRecreateImage {
+				if len(cures) > 1 && cures[1] == domain.RungRecreateImage {
 					w := newScenario(t, 20000, troubleScenario(profile, trouble))
 					l := newLadder(w, "z1")
 					w.toDetached("z1")
 					if ok, _ := l.attach(); ok {
 						t.Fatal("attach -u succeeded before any rung")
 					}
-					l.rung(RungRecreateImage)
+					l.rung(domain.RungRecreateImage)
 					if ok, log := l.attach(); !ok {
 						t.Fatalf("attach -u failed after recreate-image:\n%s", log)
 					}
@@ -256,7 +258,7 @@ func TestTroubleCombination(t *testing.T) {
 			break
 		}
 	}
-	if rescued != RungRemoveConflicts {
+	if rescued != domain.RungRemoveConflicts {
 		t.Errorf("rescued after %q, want remove-conflicts (the last cure needed)", rescued)
 	}
 	for _, tr := range w.state().Zone("z1").Troubles {

@@ -3,11 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"zoneup/daemon/api"
-	"zoneup/host"
+	"zoneup/domain"
 )
 
 // flagSpec names a verb's options: bools take no value, strs take one
@@ -88,51 +87,30 @@ func (f flagSpec) short(args []string, i *int) error {
 // bad names, the global zone and the reserved SUNW* names. The errors wrap
 // the same api sentinels the daemon uses, so both print alike.
 func checkZone(zone string) error {
-	// The one rule (host.ValidZoneName), so the CLI and the daemon refuse
-	// a name alike (SUNW!x is reserved in both).
-	switch err := host.ValidZoneName(zone); {
+	// The one rule (domain.ValidZoneName), so the CLI and the daemon
+	// refuse a name alike (SUNW!x is reserved in both).
+	switch err := domain.ValidZoneName(zone); {
 	case err == nil:
 		return nil
-	case errors.Is(err, host.ErrGlobalZone):
+	case errors.Is(err, domain.ErrGlobalZone):
 		return api.ErrGlobal
-	case errors.Is(err, host.ErrReservedZone):
+	case errors.Is(err, domain.ErrReservedZone):
 		return api.ErrReserved
 	}
 	return api.ErrBadName
 }
 
-// destructive are the rungs --allow may name, with their ladder numbers.
-var destructive = []struct{ name, number string }{
-	{"remove-conflicts", "6"},
-	{"recreate-image", "7"},
-}
-
-// nonDestructive always run; naming them in --allow is a mistake worth
-// its own message.
-var nonDestructive = []string{"attach-update", "global-publishers", "zone-publishers", "step-release", "image-update",
-	"1", "2", "3", "4", "5"}
-
-// parseAllow turns "--allow 6,recreate-image" into rung names.
+// parseAllow turns "--allow 6,recreate-image" into rung names, in the
+// order given, by the daemon's own rule (domain.ParseAllow). One thing is
+// the CLI's alone: an --allow that names no rung ("," or blanks) is a
+// typing mistake, refused, where the daemon reads an empty allow as none.
 func parseAllow(s string) ([]string, error) {
-	var out []string
-	for _, r := range strings.Split(s, ",") {
-		if r = strings.TrimSpace(r); r == "" {
-			continue
-		}
-		i := slices.IndexFunc(destructive, func(d struct{ name, number string }) bool { return r == d.name || r == d.number })
-		switch {
-		case i >= 0:
-			if !slices.Contains(out, destructive[i].name) {
-				out = append(out, destructive[i].name)
-			}
-		case slices.Contains(nonDestructive, r):
-			return nil, fmt.Errorf("--allow: %s is not a destructive rung; it always runs (allow remove-conflicts or recreate-image)", r)
-		default:
-			return nil, fmt.Errorf("--allow: unknown rung %q (destructive rungs: remove-conflicts or 6, recreate-image or 7)", r)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("--allow: no rung given (remove-conflicts, recreate-image)")
+	out, err := domain.ParseAllow(s)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("--allow: %w", err)
+	case len(out) == 0:
+		return nil, fmt.Errorf("--allow: no rung given (%s)", strings.Join(domain.Destructive, ", "))
 	}
 	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -24,6 +25,7 @@ import (
 
 	"zoneup/daemon/api"
 	"zoneup/daemon/client"
+	"zoneup/domain"
 )
 
 func main() {
@@ -45,7 +47,7 @@ func (v *verb) usage() string {
 }
 
 var verbs = []verb{
-	{"enqueue", "[--allow RUNG,...] [--no-boot] ZONE...", "queue zones (RUNG: remove-conflicts, recreate-image)", (*app).enqueue},
+	{"enqueue", "[--allow RUNG,...] [--no-boot] ZONE...", "queue zones (RUNG: " + strings.Join(domain.Destructive, ", ") + ")", (*app).enqueue},
 	{"list", "[-H] [-p] [-o FIELD,...] [--json]", "one line per job", (*app).list},
 	{"status", "ZONE [--json]", "a zone's job and its stage history", (*app).status},
 	{"cancel", "ZONE", "drop a queued job; stop a running one at a stage end", (*app).cancel},
@@ -198,6 +200,7 @@ func message(err error) string {
 // and the daemon's refusals wrap the same sentinels, so a bad name reads
 // the same wherever it was caught.
 func zoneMessage(zone string, err error) string {
+	zone = oneLineName(zone)
 	switch {
 	case errors.Is(err, api.ErrBadName):
 		return fmt.Sprintf("'%s': not a valid zone name", zone)
@@ -219,6 +222,17 @@ func zoneMessage(zone string, err error) string {
 		return message(err)
 	}
 	return zone + ": " + message(err)
+}
+
+// oneLineName is a zone name as typed, unless it holds a character that
+// does not print (a newline would break the one line): then those are
+// written as Go escapes ('web01\n').
+func oneLineName(zone string) string {
+	if strings.IndexFunc(zone, func(r rune) bool { return !strconv.IsPrint(r) }) < 0 {
+		return zone
+	}
+	q := strconv.Quote(zone)
+	return q[1 : len(q)-1]
 }
 
 // detail is the daemon's message without the sentinel's own words.

@@ -2,56 +2,10 @@ package host
 
 import (
 	"errors"
-	"strings"
 	"testing"
 )
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
-
-func TestValidZoneName(t *testing.T) {
-	tests := []struct {
-		name string
-		want error // nil: valid
-	}{
-		{"web01", nil},
-		{"0zone", nil},
-		{"a", nil},
-		{"a.b_c-d", nil},
-		{strings.Repeat("z", 63), nil},
-		{"global", ErrGlobalZone},
-		{"SUNWdefault", ErrReservedZone},
-		{"SUNW", ErrReservedZone},
-		{"sunwlower", nil}, // case sensitive
-		{"Global", nil},
-		{strings.Repeat("z", 64), ErrBadZoneName},
-		{"", ErrBadZoneName},
-		{"-web", ErrBadZoneName},
-		{".web", ErrBadZoneName},
-		{"_web", ErrBadZoneName},
-		{"web 01", ErrBadZoneName},
-		{"web:01", ErrBadZoneName},
-		{"web/01", ErrBadZoneName},
-		{"wéb", ErrBadZoneName},
-		{"web01\n", ErrBadZoneName},
-	}
-	for _, tc := range tests {
-		err := ValidZoneName(tc.name)
-		if tc.want == nil {
-			if err != nil {
-				t.Errorf("%q: %v", tc.name, err)
-			}
-			continue
-		}
-		if !errors.Is(err, tc.want) {
-			t.Errorf("%q: got %v, want %v", tc.name, err, tc.want)
-		}
-		for _, other := range []error{ErrGlobalZone, ErrReservedZone, ErrBadZoneName} {
-			if other != tc.want && errors.Is(err, other) {
-				t.Errorf("%q: %v is also %v", tc.name, err, other)
-			}
-		}
-	}
-}
 
 func TestCompareVersions(t *testing.T) {
 	tests := []struct {

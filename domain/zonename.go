@@ -1,4 +1,4 @@
-package host
+package domain
 
 import (
 	"errors"
@@ -7,7 +7,9 @@ import (
 	"strings"
 )
 
-// Zone name kinds, for refusing a name before anything runs.
+// Zone name kinds, for refusing a name before anything runs. The CLI and
+// the daemon map them to their own errors (daemon/api's ErrGlobal,
+// ErrReserved, ErrBadName), never to strings.
 var (
 	// ErrGlobalZone: the name is "global", which is never upgraded.
 	ErrGlobalZone = errors.New("the global zone cannot be upgraded")
@@ -24,7 +26,8 @@ var zoneNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
 
 // ValidZoneName returns nil for a name that can be a non-global zone's,
 // else an error wrapping ErrGlobalZone ("global"), ErrReservedZone (a SUNW
-// prefix, checked before the syntax) or ErrBadZoneName.
+// prefix, checked before the syntax, so "SUNW!x" is reserved) or
+// ErrBadZoneName. It is case sensitive: "Global" and "sunwx" are names.
 func ValidZoneName(name string) error {
 	switch {
 	case name == "global":

@@ -60,35 +60,67 @@ type Config struct {
 	DrainGrace   time.Duration // how long shutdown lets running tools finish
 }
 
-// Defaults are the SPEC 4 defaults as configuration strings: the single
-// source for flags, SMF and the man page.
-var Defaults = map[string]string{
-	"db_path":              "/var/zoneup/zoneup.db",
-	"socket_path":          "/var/run/zoneup/zoneupd.sock",
-	"window":               "always",
-	"concurrency":          "2",
-	"ladder":               strings.Join(domain.DefaultLadder, ","),
-	"allow":                "",
-	"conflict_packages":    "*apch*,*apache*,*php*,*postgr*,*sunstudio*,ss-dev*",
-	"step_releases":        "opensolaris.org=http://pkg.opensolaris.org/release/@0.5.11-0.134",
-	"recreate_origin":      "",
-	"restore_paths":        "etc/passwd,etc/shadow,etc/group,etc/user_attr,etc/hosts,etc/inet/hosts,etc/nodename,etc/resolv.conf,etc/nsswitch.conf,etc/default/init,etc/ssh,var/spool/cron/crontabs",
-	"boot_after":           "true",
-	"stage_timeout":        "2h",
-	"verify_timeout":       "10m",
-	"default_job_duration": "1h",
-	"breaker_threshold":    "3",
-	"log_level":            "info",
-	"admin_group":          "",
-	"metrics_file":         "",
-	"report_mail":          "",
+// ConfigKey is one configuration key of SPEC 4: its name (the SMF
+// property config/NAME; the flag --NAME with dashes), its default as a
+// configuration string, the SMF type of its property and a line saying
+// what it is (the flag's help).
+type ConfigKey struct {
+	Name, Default, SMFType, Doc string
 }
 
-// Keys lists the configuration keys in SPEC order.
-var Keys = []string{"db_path", "socket_path", "window", "concurrency", "ladder", "allow",
-	"conflict_packages", "step_releases", "recreate_origin", "restore_paths", "boot_after",
-	"stage_timeout", "verify_timeout", "default_job_duration", "breaker_threshold",
-	"log_level", "admin_group", "metrics_file", "report_mail"}
+// ConfigKeys is the table of configuration keys, in SPEC order: the single
+// source of zoneupd's flags, of what it reads from SMF, of the manifest
+// test (names, types, defaults) and of the man page check. ParseConfig
+// holds each key's parser.
+var ConfigKeys = []ConfigKey{
+	{"db_path", "/var/zoneup/zoneup.db", "astring", "the job database"},
+	{"socket_path", "/var/run/zoneup/zoneupd.sock", "astring", "the control socket"},
+	{"window", "always", "astring", "when jobs may start: always, or HH:MM-HH:MM local time"},
+	{"concurrency", "2", "count", "jobs run at once"},
+	{"ladder", strings.Join(domain.DefaultLadder, ","), "astring", "the rescue rungs tried, in order"},
+	{"allow", "", "astring", "destructive rungs allowed for every job"},
+	{"conflict_packages", "*apch*,*apache*,*php*,*postgr*,*sunstudio*,ss-dev*", "astring", "package patterns remove-conflicts may uninstall"},
+	{"step_releases", "opensolaris.org=http://pkg.opensolaris.org/release/@0.5.11-0.134", "astring", "stepping-stone releases, PUB=ORIGIN@VERSION,..."},
+	{"recreate_origin", "", "astring", "PUB=ORIGIN for recreate-image (default: the global zone's first publisher)"},
+	{"restore_paths", "etc/passwd,etc/shadow,etc/group,etc/user_attr,etc/hosts,etc/inet/hosts,etc/nodename,etc/resolv.conf,etc/nsswitch.conf,etc/default/init,etc/ssh,var/spool/cron/crontabs", "astring", "zone-root paths restored from the snapshot after recreate-image"},
+	{"boot_after", "true", "boolean", "boot every upgraded zone"},
+	{"stage_timeout", "2h", "astring", "longest a changing tool may run"},
+	{"verify_timeout", "10m", "astring", "how long verify waits for multi-user-server"},
+	{"default_job_duration", "1h", "astring", "the predicted length of a job before any has ended"},
+	{"breaker_threshold", "3", "count", "jobs in a row with the same unfixable cause that pause the queue (0: never)"},
+	{"log_level", "info", "astring", "debug, info, warn or error"},
+	{"admin_group", "", "astring", "a group whose members may change the queue"},
+	{"metrics_file", "", "astring", "a Prometheus textfile to write"},
+	{"report_mail", "", "astring", "where the morning report is mailed"},
+}
+
+// Defaults are ConfigKeys' defaults by name.
+var Defaults = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range ConfigKeys {
+		m[k.Name] = k.Default
+	}
+	return m
+}()
+
+// Keys are ConfigKeys' names, in SPEC order.
+var Keys = func() []string {
+	var ks []string
+	for _, k := range ConfigKeys {
+		ks = append(ks, k.Name)
+	}
+	return ks
+}()
+
+// ConfigKeyNamed is the key called name (ok false when there is none).
+func ConfigKeyNamed(name string) (ConfigKey, bool) {
+	for _, k := range ConfigKeys {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return ConfigKey{}, false
+}
 
 // KeyError is a bad value of one configuration key. It wraps ErrConfig.
 type KeyError struct {

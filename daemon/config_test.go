@@ -12,10 +12,10 @@ import (
 	"zoneup/smf"
 )
 
-// The manifest's config property group carries every key of SPEC 4 with
-// the daemon's own default.
+// The manifest's config property group carries every key of the daemon's
+// table (SPEC 4) with its default and its SMF type, and nothing else.
 func TestManifestMatchesDefaults(t *testing.T) {
-	got, err := smf.ConfigDefaults()
+	got, types, err := smf.ConfigProperties()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,6 +24,14 @@ func TestManifestMatchesDefaults(t *testing.T) {
 	}
 	if len(Keys) != len(Defaults) {
 		t.Errorf("%d keys, %d defaults", len(Keys), len(Defaults))
+	}
+	for _, k := range ConfigKeys {
+		if types[k.Name] != k.SMFType {
+			t.Errorf("config/%s: the manifest's type is %q, the table's %q", k.Name, types[k.Name], k.SMFType)
+		}
+		if k.Doc == "" {
+			t.Errorf("config/%s has no doc line", k.Name)
+		}
 	}
 }
 

@@ -23,16 +23,12 @@ const zoneupFMRI = "svc:/application/zoneup:default"
 // it, every key of SPEC 4 with the given overrides.
 func writeProps(t *testing.T, world string, over map[string]string) {
 	t.Helper()
-	types := map[string]string{"concurrency": "count", "breaker_threshold": "count", "boot_after": "boolean"}
 	var b strings.Builder
-	for _, k := range Keys {
+	for _, key := range ConfigKeys {
+		k, typ := key.Name, key.SMFType
 		v, ok := over[k]
 		if !ok {
-			v = Defaults[k]
-		}
-		typ := types[k]
-		if typ == "" {
-			typ = "astring"
+			v = key.Default
 		}
 		if v == "" {
 			v = `""`

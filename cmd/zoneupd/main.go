@@ -22,6 +22,7 @@ import (
 
 	"zoneup/daemon"
 	"zoneup/daemon/api"
+	"zoneup/host"
 	"zoneup/persist"
 	"zoneup/smf"
 )
@@ -38,8 +39,8 @@ func run(args []string) int {
 	fs := flag.NewFlagSet("zoneupd", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	vals := map[string]*string{}
-	for _, k := range daemon.Keys {
-		vals[k] = fs.String(strings.ReplaceAll(k, "_", "-"), "", fmt.Sprintf("%s (default %q)", k, daemon.Defaults[k]))
+	for _, k := range daemon.ConfigKeys {
+		vals[k.Name] = fs.String(strings.ReplaceAll(k.Name, "_", "-"), "", fmt.Sprintf("%s (config/%s, default %q)", k.Doc, k.Name, k.Default))
 	}
 	background := fs.Bool("background", false, "start the daemon in its own session; return once it listens")
 	retryBackoff := fs.Duration("retry-backoff", 0, "first wait before repeating a transient failure (tests)")
@@ -140,29 +141,21 @@ func explainConfig(err error, flags map[string]string, fmri string, inSMF bool) 
 		return fmt.Errorf("%w: --%s %q: %s (fix the flag; zoneupd --help)", daemon.ErrConfig, strings.ReplaceAll(ke.Key, "_", "-"), ke.Value, ke.Why)
 	}
 	typ := "astring"
-	switch ke.Key {
-	case "concurrency", "breaker_threshold":
-		typ = "count"
-	case "boot_after":
-		typ = "boolean"
+	if k, ok := daemon.ConfigKeyNamed(ke.Key); ok {
+		typ = k.SMFType
 	}
 	return fmt.Errorf("%w: property config/%s of %s is %q: %s (fix it: svccfg -s %s setprop config/%s = %s: VALUE; svcadm refresh %s; svcadm clear %s)",
 		daemon.ErrConfig, ke.Key, fmri, ke.Value, ke.Why, fmri, ke.Key, typ, fmri, fmri)
 }
 
-// svcprop runs the real svcprop (found on PATH) for smf.LoadConfig.
+// svcprop runs the real svcprop for smf.LoadConfig through the one Runner
+// the daemon runs every tool with (argv on PATH, LC_ALL=C, bounded
+// output, a timeout); its error names the command, exit and stderr.
 func svcprop(ctx context.Context, argv ...string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return out, fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return out, nil
+	r := host.NewRunner()
+	r.ReadTimeout = 30 * time.Second
+	res := r.Run(ctx, false, argv...)
+	return res.Stdout, res.Err
 }
 
 // readyNotifier returns the function that tells a --background parent the

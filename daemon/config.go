@@ -174,13 +174,13 @@ func ParseConfig(kv map[string]string) (Config, error) {
 		return c, bad("allow", err.Error())
 	}
 	domain.SortRungs(c.Allow)
-	c.ConflictPackages = splitList(get("conflict_packages"))
+	c.ConflictPackages = domain.SplitList(get("conflict_packages"))
 	for _, g := range c.ConflictPackages {
 		if _, err := path.Match(strings.ToLower(g), ""); err != nil {
 			return c, bad("conflict_packages", fmt.Sprintf("bad glob %q", g))
 		}
 	}
-	for _, s := range splitList(get("step_releases")) {
+	for _, s := range domain.SplitList(get("step_releases")) {
 		st, err := parseStone(s)
 		if err != nil {
 			return c, bad("step_releases", err.Error())
@@ -192,7 +192,7 @@ func ParseConfig(kv map[string]string) (Config, error) {
 			return c, bad("recreate_origin", "must be PUBLISHER=ORIGIN-URI")
 		}
 	}
-	c.RestorePaths = splitList(get("restore_paths"))
+	c.RestorePaths = domain.SplitList(get("restore_paths"))
 	for _, p := range c.RestorePaths {
 		if path.IsAbs(p) || slices.Contains(strings.Split(p, "/"), "..") {
 			return c, bad("restore_paths", fmt.Sprintf("%q must be relative to the zone root, without ..", p))
@@ -243,16 +243,6 @@ func parseStone(s string) (Stone, error) {
 		return Stone{}, fmt.Errorf("%q must be PUBLISHER=ORIGIN@VERSION", s)
 	}
 	return Stone{Publisher: pub, Origin: rest[:i], Version: rest[i+1:]}, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // Window is the maintenance window: always open, or a daily local-time

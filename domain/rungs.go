@@ -51,7 +51,7 @@ func SortRungs(rungs []string) {
 // one-line messages, which the CLI prints after "--allow: ".
 func ParseAllow(s string) ([]string, error) {
 	var out []string
-	for _, r := range splitList(s) {
+	for _, r := range SplitList(s) {
 		rung := r
 		if n := rungByNumber(r); n != "" {
 			rung = n
@@ -95,7 +95,7 @@ func destructiveWithNumbers() string {
 // list is no error: only attach-update is tried.
 func ParseLadder(s string) ([]string, error) {
 	var out []string
-	for _, r := range splitList(s) {
+	for _, r := range SplitList(s) {
 		if !slices.Contains(DefaultLadder, r) {
 			return nil, fmt.Errorf("unknown rung %q (rungs: %s)", r, strings.Join(DefaultLadder, ","))
 		}
@@ -107,8 +107,10 @@ func ParseLadder(s string) ([]string, error) {
 	return out, nil
 }
 
-// splitList splits a comma list, dropping blanks and empty entries.
-func splitList(s string) []string {
+// SplitList splits a configuration list (allow, ladder, and the
+// daemon's other comma lists) at commas, dropping blanks and empty
+// entries.
+func SplitList(s string) []string {
 	var out []string
 	for _, f := range strings.Split(s, ",") {
 		if f = strings.TrimSpace(f); f != "" {

@@ -51,9 +51,8 @@ type run struct {
 	// overlaysMounted: a sparse zone's overlays were seen mounted or
 	// mounted since the last attach -u.
 	overlaysMounted bool
-	// noSnapshot: preflight, in this process, knows there is no snapshot
-	// of the job's name (it found none, or the job never named one), so
-	// the snapshot stage need not look.
+	// noSnapshot: preflight, in this process, found no snapshot of the
+	// job's name (so the snapshot stage need not look again).
 	noSnapshot bool
 }
 

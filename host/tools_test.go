@@ -157,7 +157,7 @@ func TestZFSTools(t *testing.T) {
 		on("zfs list -H -t snapshot -o name -r rpool/zones/web01", 0, testdata(t, "sim_zfs_list_snapshots_oi.txt"), "").
 		on("zfs rollback rpool/zones/web01/ROOT/zbe@zoneup-test", 0, "", "").
 		on("zfs destroy rpool/zones/web01@x", 0, "", "").
-		on("zfs list -H -r -t filesystem -o name,org.opensolaris.libbe:parentbe,org.opensolaris.libbe:active rpool/zones/web01/ROOT", 0, testdata(t, "zfs_list_libbe_oi.txt"), "")
+		on("zfs list -H -r -t filesystem,snapshot -o name,org.opensolaris.libbe:parentbe,org.opensolaris.libbe:active rpool/zones/web01", 0, testdata(t, "sim_zfs_list_tree_s11e.txt"), "")
 	tl := Tools{X: f}
 	// The received backup has the same mountpoint, sorts first, and is not
 	// mounted: it is never the zone's (reference 10.5).
@@ -200,36 +200,42 @@ func TestZFSTools(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, err := tl.ZoneBEs(ctx, "rpool/zones/web01")
-	if err != nil || len(rows) != 3 {
+	if err != nil || len(rows) != 6 || rows[1].Name != "rpool/zones/web01@zoneup-1" {
 		t.Fatalf("%+v %v", rows, err)
+	}
+	// A snapshot of the zone BE is never a zone BE, whatever properties it
+	// shows.
+	rows[5].ParentBE, rows[5].Active = rows[4].ParentBE, "on"
+	if zbe, err := PickActiveZBE(rows, "rpool/zones/web01", rows[4].ParentBE); err != nil || zbe != "rpool/zones/web01/ROOT/zbe" {
+		t.Fatalf("%q %v", zbe, err)
 	}
 }
 
 func TestActiveZBE(t *testing.T) {
-	libbe := "zfs list -H -r -t filesystem -o name,org.opensolaris.libbe:parentbe,org.opensolaris.libbe:active rpool/zones/web01/ROOT"
+	libbe := "zfs list -H -r -t filesystem,snapshot -o name,org.opensolaris.libbe:parentbe,org.opensolaris.libbe:active rpool/zones/web01"
 	f := newFake(t).
 		on("beadm list -H", 0, testdata(t, "beadm_list_H_oi.txt"), "").
 		on(libbe, 0, testdata(t, "zfs_list_libbe_oi.txt"), "").
 		on("mount -p", 0, testdata(t, "mount_p_oi.txt"), "")
 	tl := Tools{X: f}
 	running := Zone{Name: "web01", State: StateRunning, Zonepath: "/zones/web01"}
-	if zbe, err := tl.ActiveZBE(ctx, running, "rpool/zones/web01"); err != nil || zbe != "rpool/zones/web01/ROOT/zbe" {
-		t.Fatalf("%q %v", zbe, err)
+	if zbe, tree, err := tl.ActiveZBE(ctx, running, "rpool/zones/web01"); err != nil || zbe != "rpool/zones/web01/ROOT/zbe" || len(tree) != 3 {
+		t.Fatalf("%q %v %v", zbe, tree, err)
 	}
 	f.wantCalls(t, "beadm list -H", libbe)
 	f.calls = nil
 	detached := running
 	detached.State = StateConfigured
-	if zbe, err := tl.ActiveZBE(ctx, detached, "rpool/zones/web01"); err != nil || zbe != "rpool/zones/web01/ROOT/zbe" {
-		t.Fatalf("%q %v", zbe, err)
+	if zbe, tree, err := tl.ActiveZBE(ctx, detached, "rpool/zones/web01"); err != nil || zbe != "rpool/zones/web01/ROOT/zbe" || tree != nil {
+		t.Fatalf("%q %v %v", zbe, tree, err)
 	}
 	f.wantCalls(t, "mount -p")
 	other := Zone{Name: "db01", State: StateConfigured, Zonepath: "/zones/db01"}
-	if _, err := tl.ActiveZBE(ctx, other, "rpool/zones/db01"); !errors.Is(err, ErrNotFound) {
+	if _, _, err := tl.ActiveZBE(ctx, other, "rpool/zones/db01"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("nothing mounted: %v", err)
 	}
 	f.on("beadm list -H", 0, "a;u;R;;1;static;1\n", "")
-	if _, err := tl.ActiveZBE(ctx, running, "rpool/zones/web01"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "global zone boot environment") {
+	if _, _, err := tl.ActiveZBE(ctx, running, "rpool/zones/web01"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "global zone boot environment") {
 		t.Fatalf("no active GZ BE: %v", err)
 	}
 }
@@ -449,7 +455,7 @@ func TestZeroTools(t *testing.T) {
 func TestActiveZBEOfAnotherDataset(t *testing.T) {
 	f := newFake(t).on("mount -p", 0, "rpool/zones/other/ROOT/zbe - /zones/web01/root zfs - no rw\n", "")
 	z := Zone{Name: "web01", State: StateConfigured, Zonepath: "/zones/web01"}
-	if zbe, err := (Tools{X: f}).ActiveZBE(ctx, z, "rpool/zones/web01"); err == nil || errors.Is(err, ErrNotFound) {
+	if zbe, _, err := (Tools{X: f}).ActiveZBE(ctx, z, "rpool/zones/web01"); err == nil || errors.Is(err, ErrNotFound) {
 		t.Fatalf("%q %v", zbe, err)
 	}
 }

@@ -253,12 +253,14 @@ func (t Tools) GetProperties(ctx context.Context, ds string, props ...string) (m
 	return out, nil
 }
 
-// ZoneBEs lists DS/ROOT and the zone BEs under it with their libbe
-// properties (reference 3.2), for PickActiveZBE. A zonepath dataset without
-// ROOT gives an error wrapping ErrNotFound.
+// ZoneBEs lists the zonepath dataset's tree, its filesystems and their
+// snapshots, with the libbe properties (reference 3.2 lists DS/ROOT the
+// same way): the zone BEs for PickActiveZBE, and whether a snapshot of the
+// tree exists, in one call. A dataset that does not exist gives an error
+// wrapping ErrNotFound.
 func (t Tools) ZoneBEs(ctx context.Context, ds string) ([]BEDataset, error) {
-	res, err := t.run(ctx, false, zfsKind, "zfs", "list", "-H", "-r", "-t", "filesystem", "-o",
-		"name,org.opensolaris.libbe:parentbe,org.opensolaris.libbe:active", ds+"/ROOT")
+	res, err := t.run(ctx, false, zfsKind, "zfs", "list", "-H", "-r", "-t", "filesystem,snapshot", "-o",
+		"name,org.opensolaris.libbe:parentbe,org.opensolaris.libbe:active", ds)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,10 @@
 // One goroutine owns each job (run.drive). A stage is a file: it looks at
 // the host, acts only if needed, and records what it is about to change
 // before changing it (history step and Pending marker, fsync'd), then the
-// outcome after. The stage returns the event; the fsm checks it and the
+// outcome after. Every one-shot side effect (snapshot, attach -u,
+// image-create, install, uninstall, restore) goes through run.once
+// (effect.go), the one writer of the Pending marker: name saved, act,
+// recorded done and saved; after a crash, the effect's own look decides. The stage returns the event; the fsm checks it and the
 // write-ahead hook persists the new state before the machine moves.
 //
 // Resume rules: a step left open by a crash is marked interrupted and its

@@ -34,46 +34,44 @@ func (r *run) restoreConfig(ctx context.Context) error {
 		return err
 	}
 	defer snap.Close()
-	r.job.Pending = "restore"
-	if err := r.save(); err != nil {
-		return err
-	}
+	// Each file is compared before it is copied, so a restore interrupted
+	// half way is simply made again.
 	var errs []error
-	for _, rel := range r.cfg.RestorePaths {
-		rel = filepath.Clean(rel)
-		err := fs.WalkDir(snap.FS(), rel, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) && p == rel {
-					return nil // not in this zone
+	if _, err := r.once(ctx, oneShot{effect: effRestore, act: func(ctx context.Context) error {
+		for _, rel := range r.cfg.RestorePaths {
+			rel = filepath.Clean(rel)
+			err := fs.WalkDir(snap.FS(), rel, func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					if errors.Is(err, fs.ErrNotExist) && p == rel {
+						return nil // not in this zone
+					}
+					return err
 				}
-				return err
-			}
-			if ctx.Err() != nil {
-				return errInterrupted
-			}
-			if !d.Type().IsRegular() {
+				if ctx.Err() != nil {
+					return errInterrupted
+				}
+				if !d.Type().IsRegular() {
+					return nil
+				}
+				changed, err := restoreFile(snap, zone, p)
+				if err != nil {
+					return fmt.Errorf("restore %s: %w", p, err)
+				}
+				if changed && !slices.Contains(r.job.RestoredFiles, p) {
+					r.job.RestoredFiles = append(r.job.RestoredFiles, p)
+					r.note("event", "restored "+p+" from the snapshot (replaced version kept as "+p+".zoneup-new)")
+				}
 				return nil
-			}
-			changed, err := restoreFile(snap, zone, p)
+			})
 			if err != nil {
-				return fmt.Errorf("restore %s: %w", p, err)
+				if errors.Is(err, errInterrupted) {
+					return err
+				}
+				errs = append(errs, err)
 			}
-			if changed && !slices.Contains(r.job.RestoredFiles, p) {
-				r.job.RestoredFiles = append(r.job.RestoredFiles, p)
-				r.note("event", "restored "+p+" from the snapshot (replaced version kept as "+p+".zoneup-new)")
-			}
-			return nil
-		})
-		if err != nil {
-			if errors.Is(err, errInterrupted) {
-				return err
-			}
-			errs = append(errs, err)
 		}
-	}
-	r.job.Pending = ""
-	r.markDone("restore")
-	if err := r.save(); err != nil {
+		return nil
+	}}); err != nil {
 		return err
 	}
 	return errors.Join(errs...)

@@ -142,7 +142,7 @@ func (r *run) persistTransition(from, to fsm.State, ev fsm.Event) error {
 	if fsm.Terminal(to) {
 		r.job.Result = fsm.Result(to)
 		r.job.Ended = now
-		r.job.Pending = ""
+		r.dropPending()
 		// The job's last log line is written before it reads terminal, so
 		// whoever sees it terminal (log -f, wait) has every line.
 		r.note("event", line)

@@ -22,40 +22,31 @@ func (r *run) rungRecreateImage(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	err = r.step(domain.RungRecreateImage, func() error {
-		if !r.job.Done["image-create"] {
-			if r.job.Pending == "image-create" && r.imageRecreated(ctx) {
-				r.note("event", "image-create had completed before the restart")
-			} else {
-				r.job.Pending = "image-create"
-				if err := r.save(); err != nil {
-					return err
-				}
+		if ran, err := r.once(ctx, oneShot{
+			effect: effImageCreate,
+			took:   func(ctx context.Context) (bool, error) { return r.imageRecreated(ctx), nil },
+			act: func(ctx context.Context) error {
 				r.note("event", fmt.Sprintf("zone image: image-create -f -z -p %s=%s", pub, origin))
-				if err := r.retry(ctx, "image-create", func() error { return r.t.ImageCreate(ctx, r.root(), pub, origin) }); err != nil {
-					return fmt.Errorf("image-create: %w", err)
-				}
+				return r.retry(ctx, "image-create", func() error { return r.t.ImageCreate(ctx, r.root(), pub, origin) })
+			},
+		}); err != nil {
+			if ran {
+				return fmt.Errorf("image-create: %w", err)
 			}
-			r.job.Pending = ""
-			r.markDone("image-create")
-			if err := r.save(); err != nil {
-				return err
-			}
+			return err
 		}
-		if !r.job.Done["install-library"] {
-			r.job.Pending = "install-library"
-			if err := r.save(); err != nil {
-				return err
-			}
-			// Installing a package again is harmless (exit 4, nothing to do).
-			if err := r.retry(ctx, "install system/library", func() error {
-				_, err := r.t.Install(ctx, r.root(), "system/library")
-				return err
-			}); err != nil {
-				return fmt.Errorf("install system/library: %w", err)
-			}
-			r.job.Pending = ""
-			r.markDone("install-library")
-			return r.save()
+		// Installing a package again is harmless (exit 4, nothing to do):
+		// a crash during it installs it again.
+		if _, err := r.once(ctx, oneShot{
+			effect: effInstallLibrary,
+			act: func(ctx context.Context) error {
+				return r.retry(ctx, "install system/library", func() error {
+					_, err := r.t.Install(ctx, r.root(), "system/library")
+					return err
+				})
+			},
+		}); err != nil {
+			return fmt.Errorf("install system/library: %w", err)
 		}
 		return nil
 	})

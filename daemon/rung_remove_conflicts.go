@@ -32,55 +32,56 @@ func (r *run) rungRemoveConflicts(ctx context.Context) (bool, error) {
 			match = append(match, p.Stem)
 		}
 	}
-	if r.job.Pending == "uninstall" {
+	uninstall := oneShot{
+		effect: effUninstall,
+		// The set is recorded with the name; a resumed uninstall keeps
+		// the recorded set and removes what of it is still installed.
+		record: func() {
+			if r.job.Pending != string(effUninstall) {
+				r.job.PendingPackages = match
+			}
+		},
+		act: func(ctx context.Context) error {
+			return r.retry(ctx, "uninstall", func() error {
+				_, err := r.t.Uninstall(ctx, r.root(), match...)
+				return err
+			})
+		},
+		done: func() {
+			for _, s := range r.job.PendingPackages {
+				if !slices.Contains(r.job.RemovedPackages, s) {
+					r.job.RemovedPackages = append(r.job.RemovedPackages, s)
+				}
+			}
+			r.job.PendingPackages = nil
+			r.markDone(string(effUninstall))
+		},
+	}
+	if r.job.Pending == string(effUninstall) {
 		// A crash during the uninstall: whatever of the recorded set is
 		// still installed is removed now; nothing left means it completed.
 		match = slices.DeleteFunc(slices.Clone(r.job.PendingPackages), func(s string) bool {
 			return !slices.ContainsFunc(pkgs, func(p host.Package) bool { return p.Stem == s })
 		})
+		if len(match) == 0 {
+			r.note("event", "uninstall had completed before the restart")
+			return true, r.tookEffect(uninstall)
+		}
 	}
 	if len(match) == 0 {
-		if r.job.Pending == "uninstall" {
-			return true, r.uninstallDone()
-		}
 		return false, r.skip("remediate", domain.RungRemoveConflicts, "no installed package matches "+strings.Join(r.cfg.ConflictPackages, ","))
 	}
 	err = r.step(domain.RungRemoveConflicts, func() error {
-		if r.job.Pending != "uninstall" {
-			r.job.Pending = "uninstall"
-			r.job.PendingPackages = match
-			if err := r.save(); err != nil {
-				return err
-			}
-		}
 		r.note("event", "zone image: uninstall "+strings.Join(match, " "))
-		if err := r.retry(ctx, "uninstall", func() error {
-			_, err := r.t.Uninstall(ctx, r.root(), match...)
-			return err
-		}); err != nil {
+		if _, err := r.once(ctx, uninstall); err != nil {
+			if !errorsIsInterrupted(err) {
+				r.job.PendingPackages = nil
+			}
 			return fmt.Errorf("uninstall: %w", err)
 		}
-		return r.uninstallDone()
+		return nil
 	})
 	return true, err
-}
-
-func (r *run) uninstallDone() error {
-	for _, s := range r.job.PendingPackages {
-		if !slices.Contains(r.job.RemovedPackages, s) {
-			r.job.RemovedPackages = append(r.job.RemovedPackages, s)
-		}
-	}
-	r.job.Pending, r.job.PendingPackages = "", nil
-	r.markDone("uninstall")
-	return r.save()
-}
-
-func (r *run) markDone(what string) {
-	if r.job.Done == nil {
-		r.job.Done = map[string]bool{}
-	}
-	r.job.Done[what] = true
 }
 
 // matchAny matches a package stem against case-insensitive globs in which *

@@ -49,42 +49,47 @@ func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 	if err := r.ensureMounted(ctx); err != nil {
 		return r.attachRollback("", fmt.Errorf("zone root: %w", err))
 	}
-	r.job.Pending = "attach"
-	if err := r.save(); err != nil {
-		return "", err
-	}
 	var res host.AttachResult
-	err = r.retry(ctx, "attach -u", func() error {
-		// No attach -u while the global zone's publishers are changing.
-		if others := r.e.gz.strippedFor(r.job.ID); len(others) > 0 && !r.job.GZHolder {
-			// Said in the log so that a plain attach -u that succeeds here
-			// is not mistaken for one that needed nothing. (Asked before
-			// attaching(): strip holds mu while it waits for the change lock.)
-			r.note("event", fmt.Sprintf("the global zone is stripped to its first-ranked publisher for job %s: this attach -u resolves against it", strings.Join(others, ", ")))
-		}
-		unlock := r.e.gz.attaching()
-		defer unlock()
-		var err error
-		res, err = r.t.AttachUpdate(ctx, r.job.Zone)
-		r.rootMounted, r.overlaysMounted = false, false
-		switch {
-		case err == nil:
-			r.left(host.StateInstalled, nil)
-		case errors.Is(err, host.ErrTimeout):
-			r.seen = nil // killed half way: look
-		default:
-			// A failed attach leaves the zone configured (reference 2.3).
-			r.left(host.StateConfigured, nil)
-		}
-		if res.Log != "" && (r.live == nil || !r.live.followed(res.LogFile)) {
-			r.note("attach-log", res.Log)
-		}
-		return err
+	attach := func(ctx context.Context) error {
+		return r.retry(ctx, "attach -u", func() error {
+			// No attach -u while the global zone's publishers are changing.
+			if others := r.e.gz.strippedFor(r.job.ID); len(others) > 0 && !r.job.GZHolder {
+				// Said in the log so that a plain attach -u that succeeds here
+				// is not mistaken for one that needed nothing. (Asked before
+				// attaching(): strip holds mu while it waits for the change lock.)
+				r.note("event", fmt.Sprintf("the global zone is stripped to its first-ranked publisher for job %s: this attach -u resolves against it", strings.Join(others, ", ")))
+			}
+			unlock := r.e.gz.attaching()
+			defer unlock()
+			var err error
+			res, err = r.t.AttachUpdate(ctx, r.job.Zone)
+			r.rootMounted, r.overlaysMounted = false, false
+			switch {
+			case err == nil:
+				r.left(host.StateInstalled, nil)
+			case errors.Is(err, host.ErrTimeout):
+				r.seen = nil // killed half way: look
+			default:
+				// A failed attach leaves the zone configured (reference 2.3).
+				r.left(host.StateConfigured, nil)
+			}
+			if res.Log != "" && (r.live == nil || !r.live.followed(res.LogFile)) {
+				r.note("attach-log", res.Log)
+			}
+			return err
+		})
+	}
+	// The zone was looked at above: a resumed attach -u that had
+	// completed went to attached already, so once makes it again.
+	_, err = r.once(ctx, oneShot{
+		effect: effAttach,
+		act:    attach,
+		isDone: func() bool { return false }, // made again after every rung
+		done:   func() {},
 	})
 	if errorsIsInterrupted(err) {
 		return "", err
 	}
-	r.job.Pending = ""
 	if err == nil {
 		return r.attached(ctx, rung)
 	}
@@ -94,7 +99,7 @@ func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 // attached: the zone is upgraded. The global publishers are no longer
 // needed by this job; a recreated image gets its configuration back.
 func (r *run) attached(ctx context.Context, rung string) (fsm.Event, error) {
-	r.job.Pending = ""
+	r.settled(effAttach)
 	r.job.Rung = rung
 	// Earlier attempts' errors stay in the history; the job itself did not fail.
 	r.job.Error, r.job.Cause = "", ""

@@ -42,30 +42,37 @@ func (r *run) snapshot(ctx context.Context) (fsm.Event, error) {
 			return "", err
 		}
 	}
-	exists := false
-	if !r.noSnapshot {
-		var err error
-		if exists, err = r.t.SnapshotExists(ctx, name); err != nil {
-			return fail(err)
+	if r.job.SnapshotTaken {
+		// A retry, or a resume after the snapshot was recorded: it must
+		// still be there.
+		exists := false
+		if !r.noSnapshot {
+			var err error
+			if exists, err = r.t.SnapshotExists(ctx, name); err != nil {
+				return fail(err)
+			}
 		}
-	}
-	switch {
-	case exists:
+		if !exists {
+			return fail(fmt.Errorf("snapshot %s was taken by this job but no longer exists", name))
+		}
 		r.note("event", "snapshot "+name+" already taken by this job")
-	case r.job.SnapshotTaken:
-		return fail(fmt.Errorf("snapshot %s was taken by this job but no longer exists", name))
-	default:
-		r.job.Pending = "snapshot"
-		if err := r.save(); err != nil {
+	} else if _, err := r.once(ctx, oneShot{
+		effect: effSnapshot,
+		took: func(ctx context.Context) (bool, error) {
+			if r.noSnapshot {
+				return false, nil
+			}
+			return r.t.SnapshotExists(ctx, name)
+		},
+		act:    func(ctx context.Context) error { return r.t.Snapshot(ctx, name) },
+		isDone: func() bool { return r.job.SnapshotTaken },
+		done:   func() { r.job.SnapshotTaken = true },
+	}); err != nil {
+		if errorsIsInterrupted(err) {
 			return "", err
 		}
-		if err := r.t.Snapshot(ctx, name); err != nil {
-			r.job.Pending = ""
-			return fail(err) // the tool's error names the command
-		}
+		return fail(err) // the tool's error names the command
 	}
-	r.job.SnapshotTaken = true
-	r.job.Pending = ""
 	if err := r.end("ok", nil); err != nil {
 		return "", err
 	}

@@ -420,6 +420,10 @@ func (e *Engine) work(w *worker, j *persist.Job) {
 	}
 	r.passedGlobal()
 	r.t, r.live = e.jobTools(j.ID, &r.rungNow)
+	r.facts = &jobFacts{jobID: j.ID, names: func() (string, string, string, string) {
+		return r.job.Zone, r.root(), r.job.ZBE, r.job.Dataset
+	}}
+	r.t.X = jobExec{facts: r.facts, inner: r.t.X}
 	err := r.drive(e.hard)
 	if err != nil {
 		r.log.Error().Err(err).Msg("job stopped; it resumes at the next start")

@@ -20,13 +20,13 @@ func (r *run) ensureImage(ctx context.Context) error {
 	if err := r.ensureMounted(ctx); err != nil {
 		return err
 	}
-	if !host.SparseBrand(r.job.Brand) || r.overlaysMounted {
+	if !host.SparseBrand(r.job.Brand) || r.facts.overlaysMounted() {
 		return nil
 	}
 	if err := r.mountOverlays(ctx); err != nil {
 		return fmt.Errorf("overlays of %s: %w", r.job.ZBE, err)
 	}
-	r.overlaysMounted = true
+	r.facts.mountedOverlays() // until a call that may unmount them
 	return nil
 }
 
@@ -104,7 +104,6 @@ func (r *run) unmountOverlays(ctx context.Context, mounts []host.Mount) error {
 		if mp != "legacy" {
 			continue
 		}
-		r.overlaysMounted = false
 		if err := r.t.Umount(ctx, dir); err != nil {
 			return fmt.Errorf("umount %s: %w", dir, err)
 		}

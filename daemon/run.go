@@ -40,20 +40,10 @@ type run struct {
 	live    *liveLog
 	rungNow atomic.Pointer[string]
 
-	// What this process last saw of the zone, or made of it with a tool
-	// that succeeded: a stage that follows one which just looked need not
-	// ask zoneadm or mount again. Nothing is known at the start of a
-	// run, so a resumed job always looks at the host first.
-	seen *host.Zone
-	// rootMounted: the zone BE was seen mounted on the zone root since the
-	// last attach -u (which may unmount it).
-	rootMounted bool
-	// overlaysMounted: a sparse zone's overlays were seen mounted or
-	// mounted since the last attach -u.
-	overlaysMounted bool
-	// noSnapshot: preflight, in this process, found no snapshot of the
-	// job's name (so the snapshot stage need not look again).
-	noSnapshot bool
+	// facts is what this run's calls showed of the zone (its line, its
+	// root and overlays mounted, the job's snapshot), learned and
+	// forgotten by the calls themselves (jobfacts.go).
+	facts *jobFacts
 }
 
 // Resume or start the job until it is terminal or the daemon drains.
@@ -276,31 +266,25 @@ func (r *run) mine(more ...string) {
 
 // zone reads the zone's current line from zoneadm.
 func (r *run) zone(ctx context.Context) (host.Zone, error) {
-	z, err := r.t.Zone(ctx, r.job.Zone)
-	r.seen = nil
-	if err == nil {
-		r.seen = &z
-	}
-	return z, err
+	return r.t.Zone(ctx, r.job.Zone)
 }
 
 // zoneSeen is the zone as this run last saw or left it, read from zoneadm
 // when it knows nothing.
 func (r *run) zoneSeen(ctx context.Context) (host.Zone, error) {
-	if r.seen != nil {
-		return *r.seen, nil
+	if z, ok := r.facts.zoneLine(); ok {
+		return z, nil
 	}
 	return r.zone(ctx)
 }
 
-// left records what a zoneadm call of this run did to the zone: on success
-// the zone is in state; after a failure nothing is known.
-func (r *run) left(state string, err error) {
-	if err != nil || r.seen == nil {
-		r.seen = nil
-		return
+// snapshotExists says whether the job's snapshot exists: as a call of this
+// run showed it, else asked.
+func (r *run) snapshotExists(ctx context.Context) (bool, error) {
+	if exists, known := r.facts.snapshotKnown(); known {
+		return exists, nil
 	}
-	r.seen.State = state
+	return r.t.SnapshotExists(ctx, r.snapName())
 }
 
 // root is the zone root.
@@ -312,14 +296,10 @@ func (r *run) snapName() string { return r.job.Dataset + "@zoneup-" + r.job.ID }
 // ensureMounted makes sure the active zone BE is mounted on the zone root
 // (SPEC 2: the root is a package image only then).
 func (r *run) ensureMounted(ctx context.Context) error {
-	if r.rootMounted {
+	if r.facts.root() {
 		return nil
 	}
-	if err := r.checkMounted(ctx); err != nil {
-		return err
-	}
-	r.rootMounted = true
-	return nil
+	return r.checkMounted(ctx)
 }
 
 func (r *run) checkMounted(ctx context.Context) error {

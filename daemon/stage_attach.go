@@ -63,16 +63,6 @@ func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 			defer unlock()
 			var err error
 			res, err = r.t.AttachUpdate(ctx, r.job.Zone)
-			r.rootMounted, r.overlaysMounted = false, false
-			switch {
-			case err == nil:
-				r.left(host.StateInstalled, nil)
-			case errors.Is(err, host.ErrTimeout):
-				r.seen = nil // killed half way: look
-			default:
-				// A failed attach leaves the zone configured (reference 2.3).
-				r.left(host.StateConfigured, nil)
-			}
 			if res.Log != "" && (r.live == nil || !r.live.followed(res.LogFile)) {
 				r.note("attach-log", res.Log)
 			}

@@ -17,7 +17,6 @@ func (r *run) boot(ctx context.Context) (fsm.Event, error) {
 	z, err := r.zoneSeen(ctx)
 	if err == nil && z.State != host.StateRunning {
 		err = r.retry(ctx, "boot", func() error { return r.t.Boot(ctx, r.job.Zone) })
-		r.left(host.StateRunning, err)
 	}
 	if errorsIsInterrupted(err) {
 		return "", err

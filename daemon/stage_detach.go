@@ -48,7 +48,6 @@ func (r *run) detach(ctx context.Context) (fsm.Event, error) {
 		r.note("event", r.job.Zone+" is detached already")
 	case host.StateInstalled:
 		err := r.retry(ctx, "detach", func() error { return r.t.Detach(ctx, r.job.Zone) })
-		r.left(host.StateConfigured, err)
 		if errorsIsInterrupted(err) {
 			return "", err
 		}
@@ -56,8 +55,8 @@ func (r *run) detach(ctx context.Context) (fsm.Event, error) {
 			return block("", fmt.Errorf("detach: %w", err))
 		}
 		// The brand's detach mounts the zone BE on the zone root through its
-		// mountpoint (reference 3.3 step 3): attach -u need not ask mount -p.
-		r.rootMounted = true
+		// mountpoint (reference 3.3 step 3): attach -u need not ask mount -p
+		// (the run's facts know it).
 	default:
 		return block("", fmt.Errorf("zone %s is %s, cannot detach", r.job.Zone, z.State))
 	}

@@ -53,7 +53,6 @@ func (r *run) ensureHalted(ctx context.Context) error {
 	}
 	r.note("event", "halting "+r.job.Zone+" (it is "+z.State+")")
 	err = r.retry(ctx, "halt", func() error { return r.t.Halt(ctx, r.job.Zone) })
-	r.left(host.StateInstalled, err)
 	return err
 }
 
@@ -81,6 +80,5 @@ func (r *run) bootIfWasRunning(ctx context.Context) error {
 	}
 	r.note("event", "booting "+r.job.Zone+" again: it was running before the job")
 	err = r.retry(ctx, "boot", func() error { return r.t.Boot(ctx, r.job.Zone) })
-	r.left(host.StateRunning, err)
 	return err
 }

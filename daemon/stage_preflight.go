@@ -52,7 +52,7 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 	if err != nil {
 		return block("", fmt.Errorf("zonepath dataset: %w", err))
 	}
-	zbe, tree, err := r.activeZBE(ctx, z, ds)
+	zbe, err := r.activeZBE(ctx, z, ds)
 	if err != nil {
 		return block("", fmt.Errorf("active zone BE: %w", err))
 	}
@@ -69,18 +69,15 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 	r.mine(z.Zonepath, ds)
 	// No snapshot named for this job may exist unless the job took it.
 	// The listing of the zonepath dataset's tree that found the zone BE
-	// shows its snapshots: asked again only when the zone BE was found
+	// showed its snapshots: asked again only when the zone BE was found
 	// otherwise (a detached zone's mount).
-	exists := false
-	if tree != nil {
-		exists = slices.ContainsFunc(tree, func(d host.BEDataset) bool { return d.Name == r.snapName() })
-	} else if exists, err = r.t.SnapshotExists(ctx, r.snapName()); err != nil {
+	exists, err := r.snapshotExists(ctx)
+	if err != nil {
 		return block("", err)
 	}
 	if exists && !r.job.SnapshotTaken {
 		return block("", fmt.Errorf("snapshot %s exists but this job did not take it", r.snapName()))
 	}
-	r.noSnapshot = !exists
 	r.job.PriorState = z.State
 	if err := r.end("ok", nil); err != nil {
 		return "", err
@@ -106,27 +103,24 @@ func upgradableBrand(z host.Zone) error {
 // mounted on its root (reference 3.4 step 5); one whose root is not mounted
 // (after a reboot, or after zoneup rolled it back) is found by the libbe
 // properties like an installed one (reference 3.2).
-// The listing of the zonepath dataset's tree it read, when it read one, is
-// returned too (nil otherwise).
-func (r *run) activeZBE(ctx context.Context, z host.Zone, ds string) (string, []host.BEDataset, error) {
-	zbe, tree, err := r.t.ActiveZBE(ctx, z, ds)
+func (r *run) activeZBE(ctx context.Context, z host.Zone, ds string) (string, error) {
+	zbe, _, err := r.t.ActiveZBE(ctx, z, ds)
 	if err == nil || z.State != host.StateConfigured {
-		return zbe, tree, err
+		return zbe, err
 	}
 	bes, err2 := r.t.ListBEs(ctx)
 	if err2 != nil {
-		return "", nil, err
+		return "", err
 	}
 	uuid, ok := host.ActiveBEUUID(bes)
 	if !ok {
-		return "", nil, errors.New("unable to determine global zone boot environment")
+		return "", errors.New("unable to determine global zone boot environment")
 	}
-	tree, err2 = r.t.ZoneBEs(ctx, ds)
+	tree, err2 := r.t.ZoneBEs(ctx, ds)
 	if err2 != nil {
-		return "", nil, err
+		return "", err
 	}
-	zbe, err = host.PickActiveZBE(tree, ds, uuid)
-	return zbe, tree, err
+	return host.PickActiveZBE(tree, ds, uuid)
 }
 
 // bytesIEC prints a byte count for people (1.5G).

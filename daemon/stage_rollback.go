@@ -60,7 +60,6 @@ func (r *run) undo(ctx context.Context) error {
 		// Leave the zone detached; the brand's detach mounts the zone BE on
 		// the root, which is unmounted next.
 		err := r.retry(ctx, "detach", func() error { return r.t.Detach(ctx, r.job.Zone) })
-		r.left(host.StateConfigured, err)
 		if err != nil {
 			return fmt.Errorf("detach: %w", err)
 		}
@@ -91,7 +90,6 @@ func (r *run) undo(ctx context.Context) error {
 			return err
 		}
 		if mp == "legacy" {
-			r.rootMounted = false
 			if err := r.t.Umount(ctx, r.root()); err != nil {
 				return fmt.Errorf("umount %s: %w", r.root(), err)
 			}

@@ -45,12 +45,9 @@ func (r *run) snapshot(ctx context.Context) (fsm.Event, error) {
 	if r.job.SnapshotTaken {
 		// A retry, or a resume after the snapshot was recorded: it must
 		// still be there.
-		exists := false
-		if !r.noSnapshot {
-			var err error
-			if exists, err = r.t.SnapshotExists(ctx, name); err != nil {
-				return fail(err)
-			}
+		exists, err := r.snapshotExists(ctx)
+		if err != nil {
+			return fail(err)
 		}
 		if !exists {
 			return fail(fmt.Errorf("snapshot %s was taken by this job but no longer exists", name))
@@ -58,12 +55,7 @@ func (r *run) snapshot(ctx context.Context) (fsm.Event, error) {
 		r.note("event", "snapshot "+name+" already taken by this job")
 	} else if _, err := r.once(ctx, oneShot{
 		effect: effSnapshot,
-		took: func(ctx context.Context) (bool, error) {
-			if r.noSnapshot {
-				return false, nil
-			}
-			return r.t.SnapshotExists(ctx, name)
-		},
+		took:   r.snapshotExists,
 		act:    func(ctx context.Context) error { return r.t.Snapshot(ctx, name) },
 		isDone: func() bool { return r.job.SnapshotTaken },
 		done:   func() { r.job.SnapshotTaken = true },

@@ -37,7 +37,7 @@ func (r *run) cancelStep(ctx context.Context) (fsm.Event, error) {
 	case fsm.Rollback:
 		return r.rollback(ctx)
 	}
-	r.setFailure("", errCancelled)
+	r.setFailure(errCancelled)
 	return fsm.EvRollback, nil
 }
 

@@ -60,7 +60,7 @@ func Run(ctx context.Context, o Options) error {
 	e := NewEngine(store, cfg, o.Reload, o.Log)
 	l, err := api.Listen(cfg.SocketPath, 0o660)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrSocket, err)
+		return fmt.Errorf("%w: %w", ErrSocket, err)
 	}
 	srv := api.NewServer(e, api.ServerOptions{AdminGroup: cfg.AdminGroup, Creds: o.Creds, Log: o.Log})
 	serveErr := make(chan error, 1)

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -468,7 +467,7 @@ func (e *Engine) afterJobLocked(j *persist.Job) {
 		if j.Withheld {
 			return // policy, not the host: never counts
 		}
-		if !unfixable(j.Cause) {
+		if !ParseCause(j.Cause).Unfixable() {
 			e.breaker.cause, e.breaker.n = "", 0
 			return
 		}
@@ -517,7 +516,3 @@ func (e *Engine) queueStateLocked() persist.QueueState {
 		LastReport: e.lastReport, LastMail: e.lastMail}
 }
 
-// unfixable reports whether a cause is one no rung can fix.
-func unfixable(cause string) bool {
-	return cause == "no-space" || cause == "zone-gone" || cause == "host" || strings.HasPrefix(cause, "transport ")
-}

@@ -35,7 +35,7 @@ func (e *Engine) Report(ctx context.Context, req api.ReportRequest) (api.Report,
 	case req.Night != "":
 		day, err := time.ParseInLocation("2006-01-02", req.Night, time.Local)
 		if err != nil {
-			return rep, fmt.Errorf("%w: night %q: %v", api.ErrInvalid, req.Night, err)
+			return rep, fmt.Errorf("%w: night %q: %w", api.ErrInvalid, req.Night, err)
 		}
 		if cfg.Window.Always {
 			rep.From, rep.To = day, day.AddDate(0, 0, 1)

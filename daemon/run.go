@@ -216,13 +216,16 @@ func (r *run) warn(text string) {
 	r.note("event", "warning: "+text)
 }
 
-// setFailure records the error and cause that end the job.
-func (r *run) setFailure(cause string, err error) {
-	if err != nil {
-		r.job.Error = oneLine(err.Error())
+// setFailure records the error that ends the job and the cause it
+// carries (withCause, or its host error kind); without one the job's cause
+// stays as it was.
+func (r *run) setFailure(err error) {
+	if err == nil {
+		return
 	}
-	if cause != "" {
-		r.job.Cause = cause
+	r.job.Error = oneLine(err.Error())
+	if c := causeOf(err); c.Kind != "" {
+		r.job.Cause = c.String()
 	}
 }
 

@@ -28,7 +28,7 @@ func (e *Engine) Enqueue(ctx context.Context, req api.EnqueueRequest) ([]api.Enq
 	out := make([]api.EnqueueResult, len(req.Zones))
 	allow, err := domain.ParseAllow(strings.Join(req.Allow, ","))
 	if err != nil {
-		return nil, fmt.Errorf("%w: --allow: %v", api.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: --allow: %w", api.ErrInvalid, err)
 	}
 	var known map[string]bool
 	if err == nil && e.isStopping() {
@@ -288,7 +288,7 @@ func (e *Engine) Reload() error {
 	}
 	cfg, err := e.reload()
 	if err != nil {
-		return fmt.Errorf("%w: %v", api.ErrInvalid, err)
+		return fmt.Errorf("%w: %w", api.ErrInvalid, err)
 	}
 	old := e.config()
 	// Where the database and socket live cannot change under a running

@@ -31,10 +31,10 @@ func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 	}
 	z, err := r.zoneSeen(ctx)
 	if errors.Is(err, host.ErrNoSuchZone) {
-		return r.attachRollback("zone-gone", fmt.Errorf("zone %s vanished", r.job.Zone))
+		return r.attachRollback(withCause(Cause{Kind: CauseZoneGone}, fmt.Errorf("zone %s vanished", r.job.Zone)))
 	}
 	if err != nil {
-		return r.attachRollback("", err)
+		return r.attachRollback(err)
 	}
 	if z.State == host.StateInstalled || z.State == host.StateRunning {
 		// This job detached the zone, and only its own attach -u puts it
@@ -44,10 +44,10 @@ func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 		return r.attached(ctx, rung)
 	}
 	if z.State != host.StateConfigured {
-		return r.attachRollback("", fmt.Errorf("zone %s is %s, expected configured (detached)", r.job.Zone, z.State))
+		return r.attachRollback(fmt.Errorf("zone %s is %s, expected configured (detached)", r.job.Zone, z.State))
 	}
 	if err := r.ensureMounted(ctx); err != nil {
-		return r.attachRollback("", fmt.Errorf("zone root: %w", err))
+		return r.attachRollback(fmt.Errorf("zone root: %w", err))
 	}
 	var res host.AttachResult
 	attach := func(ctx context.Context) error {
@@ -124,7 +124,7 @@ func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResu
 		why = fmt.Errorf("attach -u after %s: %s: %s", rung, f.Kind, f.Line)
 	}
 	if errors.Is(err, host.ErrNoSuchZone) {
-		return r.attachRollback("zone-gone", why)
+		return r.attachRollback(withCause(Cause{Kind: CauseZoneGone}, why))
 	}
 	r.job.FailClass = string(f.Kind)
 	if r.job.FailClass == "" {
@@ -137,15 +137,15 @@ func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResu
 	}
 	switch f.Kind {
 	case host.FailNoSpace:
-		return r.attachRollback("no-space", why)
+		return r.attachRollback(withCause(Cause{Kind: CauseNoSpace}, why))
 	case host.FailHost:
 		// zoneadm's or the brand's own checks: nothing a rung changes.
-		return r.attachRollback("host", fmt.Errorf("%w (zoneadm's or the brand's own check, no rung can fix it)", why))
+		return r.attachRollback(withCause(Cause{Kind: CauseHost}, fmt.Errorf("%w (zoneadm's or the brand's own check, no rung can fix it)", why)))
 	case host.FailTransport:
 		if first, ok := r.e.gz.firstPublisher(ctx, r.t); ok && failsOn(f, first) {
 			// The cause names the publisher, not the file that failed, so
 			// the breaker sees one dead repository as one cause.
-			return r.attachRollback("transport "+first.Name+" "+firstOrigin(first), fmt.Errorf("%w (the global zone's first-ranked publisher %s cannot be reached)", why, first.Name))
+			return r.attachRollback(withCause(Cause{Kind: CauseTransport, Publisher: first.Name, Origin: firstOrigin(first)}, fmt.Errorf("%w (the global zone's first-ranked publisher %s cannot be reached)", why, first.Name)))
 		}
 	}
 	r.job.Error = oneLine(why.Error())
@@ -154,7 +154,7 @@ func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResu
 	}
 	if r.job.RungIndex >= len(r.job.Ladder) {
 		r.releaseGlobal(ctx)
-		r.setFailure("", fmt.Errorf("not rescued within policy: %s", oneLine(why.Error())))
+		r.setFailure(fmt.Errorf("not rescued within policy: %s", oneLine(why.Error())))
 		return fsm.EvRollback, nil
 	}
 	r.job.RungIndex++
@@ -185,8 +185,8 @@ func (r *run) namedGlobalPublisher(ctx context.Context, res host.AttachResult) s
 	return ""
 }
 
-func (r *run) attachRollback(cause string, err error) (fsm.Event, error) {
-	r.setFailure(cause, err)
+func (r *run) attachRollback(err error) (fsm.Event, error) {
+	r.setFailure(err)
 	if err := r.end("failed", err); err != nil {
 		return "", err
 	}

@@ -23,7 +23,7 @@ func (r *run) boot(ctx context.Context) (fsm.Event, error) {
 	}
 	if err != nil {
 		err = fmt.Errorf("boot: %w", err)
-		r.setFailure("boot", err)
+		r.setFailure(withCause(Cause{Kind: CauseBoot}, err))
 		if err := r.end("failed", err); err != nil {
 			return "", err
 		}

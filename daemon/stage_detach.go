@@ -22,8 +22,8 @@ func (r *run) detach(ctx context.Context) (fsm.Event, error) {
 	// Until the detach succeeds nothing has changed but the halt (the
 	// snapshot is only a way back): a failure refuses the job and boots the
 	// zone again if it was running.
-	block := func(cause string, err error) (fsm.Event, error) {
-		r.setFailure(cause, err)
+	block := func(err error) (fsm.Event, error) {
+		r.setFailure(err)
 		r.job.BlockPending = true
 		if err := r.end("failed", err); err != nil {
 			return "", err
@@ -34,14 +34,14 @@ func (r *run) detach(ctx context.Context) (fsm.Event, error) {
 		if errorsIsInterrupted(err) {
 			return "", err
 		}
-		return block("", err)
+		return block(err)
 	}
 	z, err := r.zoneSeen(ctx)
 	if errors.Is(err, host.ErrNoSuchZone) {
-		return block("zone-gone", err)
+		return block(withCause(Cause{Kind: CauseZoneGone}, err))
 	}
 	if err != nil {
-		return block("", err)
+		return block(err)
 	}
 	switch z.State {
 	case host.StateConfigured:
@@ -52,13 +52,13 @@ func (r *run) detach(ctx context.Context) (fsm.Event, error) {
 			return "", err
 		}
 		if err != nil {
-			return block("", fmt.Errorf("detach: %w", err))
+			return block(fmt.Errorf("detach: %w", err))
 		}
 		// The brand's detach mounts the zone BE on the zone root through its
 		// mountpoint (reference 3.3 step 3): attach -u need not ask mount -p
 		// (the run's facts know it).
 	default:
-		return block("", fmt.Errorf("zone %s is %s, cannot detach", r.job.Zone, z.State))
+		return block(fmt.Errorf("zone %s is %s, cannot detach", r.job.Zone, z.State))
 	}
 	if err := r.end("ok", nil); err != nil {
 		return "", err

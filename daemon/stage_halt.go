@@ -24,7 +24,7 @@ func (r *run) halt(ctx context.Context) (fsm.Event, error) {
 	if err != nil {
 		// Nothing has changed yet: refuse, and boot the zone again if the
 		// halt got half way.
-		r.setFailure("", err)
+		r.setFailure(err)
 		r.job.BlockPending = true
 		if err := r.end("failed", err); err != nil {
 			return "", err

@@ -18,8 +18,8 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 	if err := r.begin("preflight", ""); err != nil {
 		return "", err
 	}
-	block := func(cause string, err error) (fsm.Event, error) {
-		r.setFailure(cause, err)
+	block := func(err error) (fsm.Event, error) {
+		r.setFailure(err)
 		if err := r.end("failed", err); err != nil {
 			return "", err
 		}
@@ -27,43 +27,43 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 	}
 	z, err := r.zone(ctx)
 	if errors.Is(err, host.ErrNoSuchZone) {
-		return block("zone-gone", fmt.Errorf("zone %s is not configured on this host", r.job.Zone))
+		return block(withCause(Cause{Kind: CauseZoneGone}, fmt.Errorf("zone %s is not configured on this host", r.job.Zone)))
 	}
 	if err != nil {
-		return block("", fmt.Errorf("zoneadm: %w", err))
+		return block(fmt.Errorf("zoneadm: %w", err))
 	}
 	if err := domain.ValidZoneName(z.Name); err != nil {
-		return block("", err)
+		return block(err)
 	}
 	if err := upgradableBrand(z); err != nil {
-		return block("brand", err)
+		return block(withCause(Cause{Kind: CauseBrand}, err))
 	}
 	r.job.Brand = z.Brand
 	r.mine(z.Zonepath)
 	switch z.State {
 	case host.StateInstalled, host.StateRunning, host.StateConfigured:
 	default:
-		return block("", fmt.Errorf("zone %s is %s; only installed, running or configured (detached) zones are upgraded", z.Name, z.State))
+		return block(fmt.Errorf("zone %s is %s; only installed, running or configured (detached) zones are upgraded", z.Name, z.State))
 	}
 	ds, err := r.t.DatasetAt(ctx, z.Zonepath)
 	if errors.Is(err, host.ErrNotFound) {
-		return block("", fmt.Errorf("zonepath %s is not a ZFS dataset", z.Zonepath))
+		return block(fmt.Errorf("zonepath %s is not a ZFS dataset", z.Zonepath))
 	}
 	if err != nil {
-		return block("", fmt.Errorf("zonepath dataset: %w", err))
+		return block(fmt.Errorf("zonepath dataset: %w", err))
 	}
 	zbe, err := r.activeZBE(ctx, z, ds)
 	if err != nil {
-		return block("", fmt.Errorf("active zone BE: %w", err))
+		return block(fmt.Errorf("active zone BE: %w", err))
 	}
 	// One zfs get for both numbers.
 	nums, err := r.t.GetNumbers(ctx, map[[2]string]bool{{zbe, "used"}: true, {ds, "available"}: true})
 	if err != nil {
-		return block("", err)
+		return block(err)
 	}
 	used, avail := nums[[2]string{zbe, "used"}], nums[[2]string{ds, "available"}]
 	if avail < used {
-		return block("no-space", fmt.Errorf("no space: %s has %s available, the zone BE %s uses %s", ds, bytesIEC(avail), zbe, bytesIEC(used)))
+		return block(withCause(Cause{Kind: CauseNoSpace}, fmt.Errorf("no space: %s has %s available, the zone BE %s uses %s", ds, bytesIEC(avail), zbe, bytesIEC(used))))
 	}
 	r.job.Zonepath, r.job.Dataset, r.job.ZBE = z.Zonepath, ds, zbe
 	r.mine(z.Zonepath, ds)
@@ -73,10 +73,10 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 	// otherwise (a detached zone's mount).
 	exists, err := r.snapshotExists(ctx)
 	if err != nil {
-		return block("", err)
+		return block(err)
 	}
 	if exists && !r.job.SnapshotTaken {
-		return block("", fmt.Errorf("snapshot %s exists but this job did not take it", r.snapName()))
+		return block(fmt.Errorf("snapshot %s exists but this job did not take it", r.snapName()))
 	}
 	r.job.PriorState = z.State
 	if err := r.end("ok", nil); err != nil {

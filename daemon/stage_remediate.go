@@ -56,7 +56,7 @@ func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
 			continue
 		}
 		if err := r.ensureImage(ctx); err != nil {
-			r.setFailure("", fmt.Errorf("zone root: %w", err))
+			r.setFailure(fmt.Errorf("zone root: %w", err))
 			return fsm.EvRollback, nil
 		}
 		applied, err := rungs[rung](r, ctx)
@@ -65,7 +65,7 @@ func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
 		}
 		if errors.Is(err, host.ErrKeyFile) {
 			// The image cannot be opened at all: no rung can act on it.
-			r.setFailure("", keyFileHint(err))
+			r.setFailure(keyFileHint(err))
 			if n := len(r.job.History); n > 0 && r.job.History[n-1].Ended.IsZero() {
 				if err := r.end("failed", err); err != nil {
 					return "", err
@@ -109,9 +109,9 @@ func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
 	}
 	r.releaseGlobal(ctx)
 	if r.job.Error == "" {
-		r.setFailure("", fmt.Errorf("not rescued within policy"))
+		r.setFailure(fmt.Errorf("not rescued within policy"))
 	} else {
-		r.setFailure("", fmt.Errorf("not rescued within policy: %s", r.job.Error))
+		r.setFailure(fmt.Errorf("not rescued within policy: %s", r.job.Error))
 	}
 	return fsm.EvRollback, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"zoneup/fsm"
 )
@@ -22,7 +21,7 @@ func (r *run) snapshot(ctx context.Context) (fsm.Event, error) {
 	fail := func(err error) (fsm.Event, error) {
 		// zfs snapshot -r is atomic: nothing to clean. Refuse the job and
 		// put the zone back as it was.
-		r.setFailure(causeOf(err), err)
+		r.setFailure(err) // a pool out of space is its cause
 		r.job.BlockPending = true
 		if err := r.end("failed", err); err != nil {
 			return "", err
@@ -69,18 +68,6 @@ func (r *run) snapshot(ctx context.Context) (fsm.Event, error) {
 		return "", err
 	}
 	return fsm.EvDetach, nil
-}
-
-// causeOf names an unfixable cause found in an error text ("" if none).
-func causeOf(err error) string {
-	if err == nil {
-		return ""
-	}
-	s := strings.ToLower(err.Error())
-	if strings.Contains(s, "out of space") || strings.Contains(s, "no space left") {
-		return "no-space"
-	}
-	return ""
 }
 
 func errorsIsInterrupted(err error) bool { return errors.Is(err, errInterrupted) }

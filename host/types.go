@@ -31,6 +31,9 @@ var (
 	// mounted?" (exit 51, reference 10.2): the zone BE's overlays are not
 	// mounted.
 	ErrKeyFile = errors.New("image key file missing (overlays not mounted)")
+	// ErrNoSpace: zfs says the pool is out of space (`: out of space`,
+	// reference 4.5) or a write failed for want of it.
+	ErrNoSpace = errors.New("out of space")
 )
 
 // Zone is one line of `zoneadm list -cp` (the first seven fields; extra

@@ -94,10 +94,13 @@ func ParseZFSGet(out string, fields ...string) ([]ZFSProperty, error) {
 }
 
 // zfsKind: a dataset or snapshot that does not exist (literal
-// `dataset does not exist`, reference 4.2).
+// `dataset does not exist`, reference 4.2), a pool out of space (4.5).
 func zfsKind(code int, text string) error {
-	if strings.Contains(text, "dataset does not exist") {
+	switch {
+	case strings.Contains(text, "dataset does not exist"):
 		return ErrNotFound
+	case strings.Contains(text, "out of space"), strings.Contains(text, "No space left on device"), strings.Contains(text, "no space left"):
+		return ErrNoSpace
 	}
 	return nil
 }

@@ -65,7 +65,7 @@ func LoadScenario(path string) (*Scenario, error) {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(s); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrBadScenario, path, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrBadScenario, path, err)
 	}
 	return s, nil
 }

@@ -253,7 +253,7 @@ func decode(r *http.Request, v any) error {
 	case errors.As(err, &tooBig):
 		return err
 	default:
-		return fmt.Errorf("%w: request body: %v", ErrInvalid, err)
+		return fmt.Errorf("%w: request body: %w", ErrInvalid, err)
 	}
 }
 

@@ -167,7 +167,7 @@ func (s *Store) GetJob(id string) (*persist.Job, error) {
 func decodeJob(val []byte) (*persist.Job, error) {
 	j := new(persist.Job)
 	if err := json.Unmarshal(val, j); err != nil {
-		return nil, fmt.Errorf("%w: %v", persist.ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %w", persist.ErrCorrupt, err)
 	}
 	return j, nil
 }
@@ -301,7 +301,7 @@ func (s *Store) Logs(jobID string, after uint64) ([]persist.LogEntry, error) {
 		}
 		var le persist.LogEntry
 		if err := json.Unmarshal(e.val, &le); err != nil {
-			return nil, fmt.Errorf("%w: %v", persist.ErrCorrupt, err)
+			return nil, fmt.Errorf("%w: %w", persist.ErrCorrupt, err)
 		}
 		out = append(out, le)
 	}
@@ -320,7 +320,7 @@ func (s *Store) Global() (*persist.GlobalRecord, error) {
 	}
 	g := new(persist.GlobalRecord)
 	if err := json.Unmarshal(val, g); err != nil {
-		return nil, fmt.Errorf("%w: %v", persist.ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %w", persist.ErrCorrupt, err)
 	}
 	return g, nil
 }
@@ -364,7 +364,7 @@ func (s *Store) Queue() (persist.QueueState, error) {
 		return q, nil
 	}
 	if err := json.Unmarshal(val, &q); err != nil {
-		return q, fmt.Errorf("%w: %v", persist.ErrCorrupt, err)
+		return q, fmt.Errorf("%w: %w", persist.ErrCorrupt, err)
 	}
 	return q, nil
 }

@@ -515,4 +515,3 @@ func (e *Engine) queueStateLocked() persist.QueueState {
 	return persist.QueueState{Paused: e.paused, Reason: e.reason, BreakerCause: e.breaker.cause, BreakerCount: e.breaker.n,
 		LastReport: e.lastReport, LastMail: e.lastMail}
 }
-

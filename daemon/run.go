@@ -57,20 +57,33 @@ func (r *run) drive(ctx context.Context) error {
 	}
 	r.interruptOpenStep()
 	r.mine()
+	if err := r.upgradeRecord(ctx); err != nil {
+		return err
+	}
 	for !fsm.Terminal(r.m.Current()) {
 		if r.soft.Err() != nil {
 			return nil // stage boundary: leave the rest for the next start
 		}
+		var ev fsm.Event
+		cur := r.m.Current()
 		if r.cancel.Load() && !r.job.CancelRequested {
 			r.job.CancelRequested = true
 			r.note("event", "cancel requested")
-			if err := r.save(); err != nil {
-				return err
+			if fsm.PutsBack(cur) {
+				// Honoured at the end of putting the zone back.
+				if err := r.save(); err != nil {
+					return err
+				}
 			}
 		}
-		var ev fsm.Event
-		if r.job.CancelRequested {
-			ev, err = r.cancelStep(ctx)
+		if r.job.CancelRequested && !fsm.PutsBack(cur) {
+			// A cancel at a stage boundary is an event of the machine: the
+			// request is saved with the state it leads to (boot-back,
+			// rollback or cancelled).
+			if next, _ := fsm.Next(cur, fsm.EvCancel); next == fsm.Rollback {
+				r.setFailure(errCancelled)
+			}
+			ev = fsm.EvCancel
 		} else {
 			ev, err = r.stage(ctx)
 		}
@@ -117,8 +130,24 @@ func (r *run) stage(ctx context.Context) (fsm.Event, error) {
 		return r.verify(ctx)
 	case fsm.Rollback:
 		return r.rollback(ctx)
+	case fsm.BootBack:
+		return r.bootBack(ctx)
 	}
 	return "", fmt.Errorf("job %s: no stage for state %q", r.job.ID, r.m.Current())
+}
+
+// upgradeRecord moves a job an earlier zoneupd left with its state beside
+// the machine onto it: refused after the halt and not yet booted again
+// (block_pending) is the boot-back state now.
+func (r *run) upgradeRecord(ctx context.Context) error {
+	if !r.job.BlockPending {
+		return nil
+	}
+	r.job.BlockPending = false
+	if r.m.Can(fsm.EvBootBack) {
+		return r.m.Fire(ctx, fsm.EvBootBack)
+	}
+	return r.save()
 }
 
 // persistTransition is the machine's write-ahead hook: the new state (and

@@ -15,6 +15,8 @@ import (
 
 	"zoneup/daemon/api"
 	"zoneup/domain"
+	"zoneup/fsm"
+	"zoneup/persist"
 )
 
 // Scenario tests: one story per trouble, per fault and for several
@@ -444,5 +446,44 @@ fi`, first))
 	}
 	if fmt.Sprint(after.GZ.Publishers) != fmt.Sprint(before.GZ.Publishers) {
 		t.Errorf("global publishers after: %v, before: %v", after.GZ.Publishers, before.GZ.Publishers)
+	}
+}
+
+// A job an earlier zoneupd refused after the halt, before it booted the
+// zone again (block_pending on disk, the state beside the machine), is
+// moved onto the machine's boot-back state at the next start: the zone is
+// booted again and the job ends blocked, with nothing else done.
+func TestOldBlockPendingRecordBootsBack(t *testing.T) {
+	w := newScenario(t, fast, oneZone("s11e", `{"name": "z1", "state": "installed"}`))
+	db := filepath.Join(t.TempDir(), "zoneup.db")
+	store, err := persist.Open(db, persist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	j := &persist.Job{ID: "20261202T010000.000000Z-0b10c1", Zone: "z1", State: string(fsm.Snapshot), Attempt: 1,
+		Enqueued: now, Started: now, PriorState: "running", BlockPending: true,
+		Error: "cannot create snapshot: out of space", Cause: "no-space",
+		History: []persist.Step{{Stage: "snapshot", Started: now, Ended: now, Outcome: "failed", Error: "out of space"}}}
+	if err := store.PutJob(j); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	before := len(readInvocations(t, w.dir))
+	e := startEngineAt(t, db, nil)
+	e.waitAll(30 * time.Second)
+	got := e.job("z1")
+	if got.State != "blocked" || got.Cause != "no-space" {
+		t.Fatalf("job %s cause %q, want blocked no-space", got.State, got.Cause)
+	}
+	if z := w.show().zone("z1"); z.State != "running" {
+		t.Errorf("z1 is %s, want running again", z.State)
+	}
+	var calls []string
+	for _, c := range readInvocations(t, w.dir)[before:] {
+		calls = append(calls, c.Tool+" "+strings.Join(c.Argv, " "))
+	}
+	if want := []string{"zoneadm -z z1 list -p", "zoneadm -z z1 boot"}; !slices.Equal(calls, want) {
+		t.Errorf("calls %q, want %q", calls, want)
 	}
 }

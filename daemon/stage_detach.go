@@ -13,9 +13,6 @@ import (
 // on the zone root). A zone already detached is left as it is; one the
 // zones service autobooted after a reboot is halted again first.
 func (r *run) detach(ctx context.Context) (fsm.Event, error) {
-	if r.job.BlockPending {
-		return r.unblock(ctx)
-	}
 	if err := r.begin("detach", ""); err != nil {
 		return "", err
 	}
@@ -24,11 +21,10 @@ func (r *run) detach(ctx context.Context) (fsm.Event, error) {
 	// zone again if it was running.
 	block := func(err error) (fsm.Event, error) {
 		r.setFailure(err)
-		r.job.BlockPending = true
 		if err := r.end("failed", err); err != nil {
 			return "", err
 		}
-		return r.unblock(ctx)
+		return fsm.EvBootBack, nil
 	}
 	if err := r.ensureHalted(ctx); err != nil {
 		if errorsIsInterrupted(err) {

@@ -10,10 +10,6 @@ import (
 // halt stops a running zone. On resume it looks first: a zone already
 // halted is not halted again.
 func (r *run) halt(ctx context.Context) (fsm.Event, error) {
-	if r.job.BlockPending {
-		// Refused before a crash: only the boot-again was left to do.
-		return r.unblock(ctx)
-	}
 	if err := r.begin("halt", ""); err != nil {
 		return "", err
 	}
@@ -25,11 +21,10 @@ func (r *run) halt(ctx context.Context) (fsm.Event, error) {
 		// Nothing has changed yet: refuse, and boot the zone again if the
 		// halt got half way.
 		r.setFailure(err)
-		r.job.BlockPending = true
 		if err := r.end("failed", err); err != nil {
 			return "", err
 		}
-		return r.unblock(ctx)
+		return fsm.EvBootBack, nil
 	}
 	if err := r.end("ok", nil); err != nil {
 		return "", err
@@ -54,15 +49,6 @@ func (r *run) ensureHalted(ctx context.Context) error {
 	r.note("event", "halting "+r.job.Zone+" (it is "+z.State+")")
 	err = r.retry(ctx, "halt", func() error { return r.t.Halt(ctx, r.job.Zone) })
 	return err
-}
-
-// unblock ends a job refused after the zone was halted: the zone is booted
-// again if it was running before the job, then the job is blocked.
-func (r *run) unblock(ctx context.Context) (fsm.Event, error) {
-	if err := r.bootIfWasRunning(ctx); err != nil {
-		r.warn("could not boot the zone again: " + err.Error())
-	}
-	return fsm.EvBlock, nil
 }
 
 // bootIfWasRunning boots the zone if it ran before the job and is installed

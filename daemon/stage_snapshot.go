@@ -12,9 +12,6 @@ import (
 // before the call; on resume an existing snapshot of that name is the one
 // this job took, never a reason to take another.
 func (r *run) snapshot(ctx context.Context) (fsm.Event, error) {
-	if r.job.BlockPending {
-		return r.unblock(ctx)
-	}
 	if err := r.begin("snapshot", ""); err != nil {
 		return "", err
 	}
@@ -22,11 +19,10 @@ func (r *run) snapshot(ctx context.Context) (fsm.Event, error) {
 		// zfs snapshot -r is atomic: nothing to clean. Refuse the job and
 		// put the zone back as it was.
 		r.setFailure(err) // a pool out of space is its cause
-		r.job.BlockPending = true
 		if err := r.end("failed", err); err != nil {
 			return "", err
 		}
-		return r.unblock(ctx)
+		return fsm.EvBootBack, nil
 	}
 	if err := r.ensureHalted(ctx); err != nil {
 		if errorsIsInterrupted(err) {

@@ -9,9 +9,11 @@
 //	                                    remediate <-------+-----+  (one rung, then attach -u again)
 //	attach -> [boot -> verify] -> done
 //
-//	preflight, halt, snapshot, detach --block--> blocked  (nothing changed)
+//	preflight --block--> blocked  (nothing changed)
+//	halt, snapshot, detach --boot-back--> boot-back --block--> blocked  (refused before the detach: the zone booted again if it ran)
 //	snapshot .. verify --rollback--> rollback --> rolled-back | failed | cancelled
-//	queued, preflight, halt, snapshot, detach --cancel--> cancelled  (the zone not yet detached: nothing to undo)
+//	queued, preflight --cancel--> cancelled; halt, snapshot, detach --cancel--> boot-back --cancel--> cancelled
+//	attach .. verify --cancel--> rollback --cancel--> cancelled; boot-back --rollback--> rollback (cancelled after the detach)
 //	blocked, rolled-back, failed, cancelled --retry--> queued
 //
 // Terminal states (TerminalStates; Result names their outcomes, done
@@ -19,8 +21,10 @@
 //
 // Side effects, all done by the daemon between transitions: halt (zoneadm
 // halt), snapshot (zfs snapshot -r), detach, attach (zoneadm attach -u),
-// remediate (one rung of the ladder), boot, rollback (zfs rollback of every
-// dataset). preflight and verify only read.
+// remediate (one rung of the ladder), boot, boot-back (zoneadm boot of a
+// zone that ran before the job), rollback (zfs rollback of every
+// dataset). preflight and verify only read. A cancel in boot-back or
+// rollback is honoured at its end (PutsBack).
 //
 // testdata/stages.mmd is the table drawn as a Mermaid diagram; regenerate it
 // with `go test ./fsm -run Golden -update` and review the change like code.

@@ -14,16 +14,19 @@ type State string
 
 // Job states.
 const (
-	Queued     State = "queued"
-	Preflight  State = "preflight"
-	Halt       State = "halt"
-	Snapshot   State = "snapshot"
-	Detach     State = "detach"
-	Attach     State = "attach"
-	Remediate  State = "remediate"
-	Boot       State = "boot"
-	Verify     State = "verify"
-	Rollback   State = "rollback"
+	Queued    State = "queued"
+	Preflight State = "preflight"
+	Halt      State = "halt"
+	Snapshot  State = "snapshot"
+	Detach    State = "detach"
+	Attach    State = "attach"
+	Remediate State = "remediate"
+	Boot      State = "boot"
+	Verify    State = "verify"
+	Rollback  State = "rollback"
+	// BootBack puts a zone the job refused or was cancelled on before it
+	// was detached back as it was: booted again if it ran before the job.
+	BootBack   State = "boot-back"
 	Done       State = "done"
 	Blocked    State = "blocked"
 	RolledBack State = "rolled-back"
@@ -45,21 +48,22 @@ const (
 	EvBoot       Event = "boot"        // attach -> boot
 	EvVerify     Event = "verify"      // boot -> verify
 	EvFinish     Event = "finish"      // attach (no boot), verify -> done
-	EvBlock      Event = "block"       // preflight, halt, snapshot, detach (nothing changed yet) -> blocked
+	EvBlock      Event = "block"       // preflight, boot-back (nothing changed yet, or put back) -> blocked
+	EvBootBack   Event = "boot-back"   // halt, snapshot, detach (refused before the detach) -> boot-back
 	EvRollback   Event = "rollback"    // any stage after the snapshot -> rollback
 	EvRolledBack Event = "rolled-back" // rollback -> rolled-back
 	EvFail       Event = "fail"        // rollback -> failed
-	EvCancel     Event = "cancel"      // queued, and stages before anything changed -> cancelled; rollback -> cancelled
+	EvCancel     Event = "cancel"      // queued, preflight, boot-back, rollback -> cancelled; halt, snapshot, detach -> boot-back; later stages -> rollback
 	EvRetry      Event = "retry"       // a terminal state other than done -> queued
 )
 
 // AllStates lists every state, in the order of a successful run first.
 var AllStates = []State{Queued, Preflight, Halt, Snapshot, Detach, Attach, Remediate,
-	Boot, Verify, Rollback, Done, Blocked, RolledBack, Failed, Cancelled}
+	Boot, Verify, Rollback, BootBack, Done, Blocked, RolledBack, Failed, Cancelled}
 
 // AllEvents lists every event.
 var AllEvents = []Event{EvStart, EvHalt, EvSnapshot, EvDetach, EvAttach, EvRemediate,
-	EvBoot, EvVerify, EvFinish, EvBlock, EvRollback, EvRolledBack, EvFail, EvCancel, EvRetry}
+	EvBoot, EvVerify, EvFinish, EvBlock, EvBootBack, EvRollback, EvRolledBack, EvFail, EvCancel, EvRetry}
 
 // Table is the transition table: every legal (source, event) pair and its
 // destination. It is the whole machine; nothing else decides legality.
@@ -73,11 +77,16 @@ var Table = []Transition{
 	{EvBoot, []State{Attach}, Boot},
 	{EvVerify, []State{Boot}, Verify},
 	{EvFinish, []State{Attach, Verify}, Done},
-	{EvBlock, []State{Preflight, Halt, Snapshot, Detach}, Blocked},
-	{EvRollback, []State{Snapshot, Detach, Attach, Remediate, Boot, Verify}, Rollback},
+	{EvBlock, []State{Preflight, BootBack}, Blocked},
+	{EvBootBack, []State{Halt, Snapshot, Detach}, BootBack},
+	{EvRollback, []State{Snapshot, Detach, Attach, Remediate, Boot, Verify, BootBack}, Rollback},
 	{EvRolledBack, []State{Rollback}, RolledBack},
 	{EvFail, []State{Rollback}, Failed},
-	{EvCancel, []State{Queued, Preflight, Halt, Snapshot, Detach, Rollback}, Cancelled},
+	// A cancel ends a job that changed nothing; one that halted the zone
+	// puts it back first; one past the detach is rolled back.
+	{EvCancel, []State{Queued, Preflight, BootBack, Rollback}, Cancelled},
+	{EvCancel, []State{Halt, Snapshot, Detach}, BootBack},
+	{EvCancel, []State{Attach, Remediate, Boot, Verify}, Rollback},
 	{EvRetry, []State{Blocked, RolledBack, Failed, Cancelled}, Queued},
 }
 
@@ -117,6 +126,11 @@ var Results = func() []string {
 	}
 	return r
 }()
+
+// PutsBack reports whether s is a state that puts the zone back (boot-back,
+// rollback): a cancel requested there is honoured at its end, not by
+// leaving it.
+func PutsBack(s State) bool { return s == BootBack || s == Rollback }
 
 // Valid reports whether s is one of the known states.
 func Valid(s State) bool { return slices.Contains(AllStates, s) }

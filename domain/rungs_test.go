@@ -1,11 +1,7 @@
 package domain_test
 
 import (
-	"go/parser"
-	"go/token"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -96,32 +92,6 @@ func TestParseLadder(t *testing.T) {
 		}
 		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("ParseLadder(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
-		}
-	}
-}
-
-// domain is a leaf: it imports nothing of the project, so the simulator
-// (which imports no other project package) may use it.
-func TestLeaf(t *testing.T) {
-	for _, dir := range []string{".", "domaintest"} {
-		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, file := range files {
-			if strings.HasSuffix(file, "_test.go") {
-				continue
-			}
-			f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ImportsOnly)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, imp := range f.Imports {
-				p, _ := strconv.Unquote(imp.Path.Value)
-				if strings.HasPrefix(p, "zoneup/") && !(dir == "domaintest" && p == "zoneup/domain") {
-					t.Errorf("%s imports %s", file, p)
-				}
-			}
 		}
 	}
 }

@@ -32,6 +32,9 @@ func TestManifestMatchesDefaults(t *testing.T) {
 		if k.Doc == "" {
 			t.Errorf("config/%s has no doc line", k.Name)
 		}
+		if k.Parse == nil {
+			t.Errorf("config/%s has no parser", k.Name)
+		}
 	}
 }
 
@@ -178,7 +181,8 @@ func TestManPageHasEveryKeyAndDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	man := string(b)
-	for _, k := range Keys {
+	for _, key := range ConfigKeys {
+		k, def := key.Name, key.Default
 		i := strings.Index(man, ".It Cm config/"+k+" ")
 		if i < 0 {
 			t.Errorf("zoneupd.8 has no entry for config/%s", k)
@@ -188,7 +192,6 @@ func TestManPageHasEveryKeyAndDefault(t *testing.T) {
 		if j := strings.Index(entry[1:], "\n.It "); j > 0 {
 			entry = entry[:j+1]
 		}
-		def := Defaults[k]
 		switch {
 		case def == "":
 			if !strings.Contains(entry, "Default empty") {

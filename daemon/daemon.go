@@ -18,8 +18,9 @@ import (
 // Options is what zoneupd hands to Run.
 type Options struct {
 	Config Config
-	// Reload re-reads the configuration (SIGHUP, zoneupadm reload).
-	Reload func() (Config, error)
+	// Reload re-reads the configuration (SIGHUP, zoneupadm reload);
+	// ConfigSource.Load.
+	Reload func(context.Context) (Config, error)
 	Log    zerolog.Logger
 	// Creds overrides the peer-credential lookup of the control socket
 	// (tests only).
@@ -71,7 +72,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	go func() {
 		for range o.Hangup {
-			if err := e.Reload(); err != nil {
+			if err := e.Reload(ctx); err != nil {
 				o.Log.Error().Err(err).Msg("reload refused; the old configuration stays")
 			}
 		}

@@ -263,7 +263,7 @@ func TestWaitExitCodes(t *testing.T) {
 	t.Run("paused queue", func(t *testing.T) {
 		c := newCLI(t)
 		c.f.Put(api.Job{Zone: "web01", ID: "a", State: "queued"})
-		if err := c.f.Pause(); err != nil {
+		if err := c.f.Pause(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		code, _, errs := c.run("wait", "--timeout", "20s")

@@ -61,8 +61,7 @@ func run(args []string) int {
 	signal.Ignore(syscall.SIGPIPE)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	reload := func() (daemon.Config, error) { return src.Load(context.Background()) }
-	err = daemon.Run(ctx, daemon.Options{Config: cfg, Reload: reload, Log: log, Hangup: hup, Ready: smf.ReadyNotifier()})
+	err = daemon.Run(ctx, daemon.Options{Config: cfg, Reload: src.Load, Log: log, Hangup: hup, Ready: smf.ReadyNotifier()})
 	return fail(err, daemon.ExitCode(err))
 }
 

@@ -383,9 +383,9 @@ type failingJobs struct {
 	after int
 }
 
-func (f failingJobs) Jobs(fn func(api.Job) error) error {
+func (f failingJobs) Jobs(ctx context.Context, fn func(api.Job) error) error {
 	n := 0
-	err := f.Fake.Jobs(func(j api.Job) error {
+	err := f.Fake.Jobs(ctx, func(j api.Job) error {
 		if n++; n > f.after {
 			return errors.New("bbolt: read failed")
 		}

@@ -183,7 +183,7 @@ func (f *Fake) nowLocked() time.Time {
 }
 
 // Jobs hands out the jobs in enqueue order.
-func (f *Fake) Jobs(fn func(api.Job) error) error {
+func (f *Fake) Jobs(_ context.Context, fn func(api.Job) error) error {
 	f.mu.Lock()
 	err := f.recordLocked("Jobs")
 	jobs := slices.Clone(f.jobs)
@@ -199,7 +199,7 @@ func (f *Fake) Jobs(fn func(api.Job) error) error {
 	return nil
 }
 
-func (f *Fake) Status(zone string) (api.Job, error) {
+func (f *Fake) Status(_ context.Context, zone string) (api.Job, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.recordLocked("Status %s", zone); err != nil {
@@ -217,7 +217,7 @@ func (f *Fake) statusLocked(zone string) (api.Job, error) {
 }
 
 // Cancel ends a job that is not terminal as cancelled.
-func (f *Fake) Cancel(zone string) error {
+func (f *Fake) Cancel(_ context.Context, zone string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.recordLocked("Cancel %s", zone); err != nil {
@@ -236,7 +236,7 @@ func (f *Fake) Cancel(zone string) error {
 }
 
 // Retry queues a terminal job again as its next attempt.
-func (f *Fake) Retry(zone string) error {
+func (f *Fake) Retry(_ context.Context, zone string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.recordLocked("Retry %s", zone); err != nil {
@@ -254,8 +254,10 @@ func (f *Fake) Retry(zone string) error {
 	return nil
 }
 
-func (f *Fake) Pause() error  { return f.setPaused("Pause", true, "paused by the operator") }
-func (f *Fake) Resume() error { return f.setPaused("Resume", false, "") }
+func (f *Fake) Pause(context.Context) error {
+	return f.setPaused("Pause", true, "paused by the operator")
+}
+func (f *Fake) Resume(context.Context) error { return f.setPaused("Resume", false, "") }
 
 func (f *Fake) setPaused(call string, p bool, reason string) error {
 	f.mu.Lock()
@@ -320,7 +322,7 @@ func (f *Fake) Report(_ context.Context, _ api.ReportRequest) (api.Report, error
 	return rep, nil
 }
 
-func (f *Fake) Log(zone string, after uint64) ([]api.LogLine, error) {
+func (f *Fake) Log(_ context.Context, zone string, after uint64) ([]api.LogLine, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.recordLocked("Log %s %d", zone, after); err != nil {
@@ -344,7 +346,7 @@ func (f *Fake) Changed() <-chan struct{} {
 	return f.changed
 }
 
-func (f *Fake) Reload() error {
+func (f *Fake) Reload(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.recordLocked("Reload")
@@ -364,7 +366,7 @@ func (f *Fake) Shutdown() {
 
 func (f *Fake) Done() <-chan struct{} { return f.done }
 
-func (f *Fake) Info() api.Info {
+func (f *Fake) Info(context.Context) api.Info {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	in := api.Info{PID: os.Getpid(), Paused: f.paused, Reason: f.reason, Concurrency: 2, Window: "always", Stopping: f.stopped}

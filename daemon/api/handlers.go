@@ -209,7 +209,8 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 // the server's change counter differs from SEQ (at once if it does), when
 // the timeout runs out, or when the server stops. Without since it waits
 // for the next change from now; timeout=0 answers at once, which is how a
-// client learns the current counter before it looks at the jobs.
+// client learns the current counter before it looks at the jobs. A poll
+// the server's shutdown ends is answered ErrStopping.
 func (s *Server) changes(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	timeout := DefaultPoll
@@ -231,7 +232,16 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request) {
 		since = n
 	}
 	liftDeadlines(w, time.Now().Add(timeout+30*time.Second))
-	writeJSON(w, s.feed.wait(r.Context(), since, timeout))
+	ctx, done := s.pollContext(r)
+	defer done()
+	ch := s.feed.wait(ctx, since, timeout)
+	if s.ctx.Err() != nil {
+		// The server is shutting down: say so, rather than "no change",
+		// which a client would answer by polling again at once.
+		s.fail(w, fmt.Errorf("%w: the control socket closes", ErrStopping))
+		return
+	}
+	writeJSON(w, ch)
 }
 
 // POST /v1/shutdown[?wait=1]: start the drain. With wait, answer only once

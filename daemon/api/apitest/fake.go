@@ -28,6 +28,7 @@ type Fake struct {
 	logs    map[string][]api.LogLine
 	changed chan struct{}
 	done    chan struct{}
+	asked   chan struct{} // closed at the first Done
 	stopped bool
 	paused  bool
 	reason  string
@@ -48,7 +49,7 @@ var _ api.Service = (*Fake)(nil)
 
 // NewFake returns an empty fake.
 func NewFake() *Fake {
-	return &Fake{logs: map[string][]api.LogLine{}, changed: make(chan struct{}), done: make(chan struct{}), Errs: map[string]error{}}
+	return &Fake{logs: map[string][]api.LogLine{}, changed: make(chan struct{}), done: make(chan struct{}), asked: make(chan struct{}), Errs: map[string]error{}}
 }
 
 // Calls returns the calls so far, e.g. "Enqueue web01,web02 allow=remove-conflicts".
@@ -364,7 +365,21 @@ func (f *Fake) Shutdown() {
 	f.fireLocked()
 }
 
-func (f *Fake) Done() <-chan struct{} { return f.done }
+// Done is closed by Shutdown, or with HoldDone by Finish.
+func (f *Fake) Done() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	select {
+	case <-f.asked:
+	default:
+		close(f.asked)
+	}
+	return f.done
+}
+
+// DoneAsked is closed once something has asked for Done: with HoldDone, a
+// shutdown --wait is then waiting for Finish.
+func (f *Fake) DoneAsked() <-chan struct{} { return f.asked }
 
 func (f *Fake) Info(context.Context) api.Info {
 	f.mu.Lock()
@@ -406,10 +421,38 @@ func Serve(t testing.TB, svc api.Service, opts api.ServerOptions) (string, *api.
 		opts.Creds = Root
 	}
 	srv := api.NewServer(svc, opts)
-	go srv.Serve(l)
+	go srv.Serve(context.Background(), l)
 	t.Cleanup(func() { srv.Close() })
 	return path, srv
 }
 
 // Root is a Creds function for which every peer is root.
 func Root(net.Conn) (api.Cred, error) { return api.Cred{PID: os.Getpid()}, nil }
+
+// Polls tells a test when a long poll has started waiting for a change,
+// so that it changes something then rather than after a sleep "to let
+// the poll start". Pass its Waiting as ServerOptions.PollWaiting.
+type Polls struct{ ch chan struct{} }
+
+// NewPolls returns a Polls that has seen no poll yet.
+func NewPolls() *Polls { return &Polls{ch: make(chan struct{}, 64)} }
+
+// Waiting is the hook: one more poll waits.
+func (p *Polls) Waiting() {
+	select {
+	case p.ch <- struct{}{}:
+	default: // nobody counts this many; Next only needs one
+	}
+}
+
+// Next returns once the next long poll (the first not returned yet by an
+// earlier Next) is waiting, and fails the test after 10 seconds. Call it
+// from the test's goroutine.
+func (p *Polls) Next(t testing.TB) {
+	t.Helper()
+	select {
+	case <-p.ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no long poll started waiting")
+	}
+}

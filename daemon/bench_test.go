@@ -197,7 +197,7 @@ func BenchmarkEnqueue10k(b *testing.B) {
 		b.StopTimer()
 		os.Remove(calls)
 		e := startEngine(b, nil)
-		if err := e.Pause(); err != nil {
+		if err := e.Pause(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()

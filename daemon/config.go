@@ -62,36 +62,157 @@ type Config struct {
 
 // ConfigKey is one configuration key of SPEC 4: its name (the SMF
 // property config/NAME; the flag --NAME with dashes), its default as a
-// configuration string, the SMF type of its property and a line saying
-// what it is (the flag's help).
+// configuration string, the SMF type of its property, a line saying what
+// it is (the flag's help) and its parser.
 type ConfigKey struct {
 	Name, Default, SMFType, Doc string
+	// Parse checks a value (trimmed; the default when the key is not
+	// given) and sets the key's field of c. Its error says why the value
+	// is wrong: ParseConfig makes it the Why of a KeyError.
+	Parse func(c *Config, v string) error
 }
 
 // ConfigKeys is the table of configuration keys, in SPEC order: the single
-// source of zoneupd's flags, of what it reads from SMF, of the manifest
-// test (names, types, defaults) and of the man page check. ParseConfig
-// holds each key's parser.
+// source of zoneupd's flags, of what it reads from SMF, of ParseConfig, of
+// the manifest test (names, types, defaults) and of the man page check.
+// ParseConfig runs the parsers in this order and names the first key
+// refused.
 var ConfigKeys = []ConfigKey{
-	{"db_path", "/var/zoneup/zoneup.db", "astring", "the job database"},
-	{"socket_path", "/var/run/zoneup/zoneupd.sock", "astring", "the control socket"},
-	{"window", "always", "astring", "when jobs may start: always, or HH:MM-HH:MM local time"},
-	{"concurrency", "2", "count", "jobs run at once"},
-	{"ladder", strings.Join(domain.DefaultLadder, ","), "astring", "the rescue rungs tried, in order"},
-	{"allow", "", "astring", "destructive rungs allowed for every job"},
-	{"conflict_packages", "*apch*,*apache*,*php*,*postgr*,*sunstudio*,ss-dev*", "astring", "package patterns remove-conflicts may uninstall"},
-	{"step_releases", "opensolaris.org=http://pkg.opensolaris.org/release/@0.5.11-0.134", "astring", "stepping-stone releases, PUB=ORIGIN@VERSION,..."},
-	{"recreate_origin", "", "astring", "PUB=ORIGIN for recreate-image (default: the global zone's first publisher)"},
-	{"restore_paths", "etc/passwd,etc/shadow,etc/group,etc/user_attr,etc/hosts,etc/inet/hosts,etc/nodename,etc/resolv.conf,etc/nsswitch.conf,etc/default/init,etc/ssh,var/spool/cron/crontabs", "astring", "zone-root paths restored from the snapshot after recreate-image"},
-	{"boot_after", "true", "boolean", "boot every upgraded zone"},
-	{"stage_timeout", "2h", "astring", "longest a changing tool may run"},
-	{"verify_timeout", "10m", "astring", "how long verify waits for multi-user-server"},
-	{"default_job_duration", "1h", "astring", "the predicted length of a job before any has ended"},
-	{"breaker_threshold", "3", "count", "jobs in a row with the same unfixable cause that pause the queue (0: never)"},
-	{"log_level", "info", "astring", "debug, info, warn or error"},
-	{"admin_group", "", "astring", "a group whose members may change the queue"},
-	{"metrics_file", "", "astring", "a Prometheus textfile to write"},
-	{"report_mail", "", "astring", "where the morning report is mailed"},
+	{"db_path", "/var/zoneup/zoneup.db", "astring", "the job database",
+		absPath(func(c *Config) *string { return &c.DBPath })},
+	{"socket_path", "/var/run/zoneup/zoneupd.sock", "astring", "the control socket", func(c *Config, v string) error {
+		c.SocketPath = v
+		if !path.IsAbs(v) {
+			return errors.New("must be an absolute path")
+		}
+		if len(v) > 100 {
+			return errors.New("longer than a Unix socket path may be (100 bytes)")
+		}
+		return nil
+	}},
+	{"window", "always", "astring", "when jobs may start: always, or HH:MM-HH:MM local time", func(c *Config, v string) (err error) {
+		c.Window, err = ParseWindow(v)
+		return err
+	}},
+	{"concurrency", "2", "count", "jobs run at once",
+		atLeast(1, "must be an integer >= 1", func(c *Config) *int { return &c.Concurrency })},
+	{"ladder", strings.Join(domain.DefaultLadder, ","), "astring", "the rescue rungs tried, in order", func(c *Config, v string) (err error) {
+		c.Ladder, err = domain.ParseLadder(v)
+		return err
+	}},
+	{"allow", "", "astring", "destructive rungs allowed for every job", func(c *Config, v string) (err error) {
+		c.Allow, err = domain.ParseAllow(v)
+		domain.SortRungs(c.Allow)
+		return err
+	}},
+	{"conflict_packages", "*apch*,*apache*,*php*,*postgr*,*sunstudio*,ss-dev*", "astring", "package patterns remove-conflicts may uninstall", func(c *Config, v string) error {
+		c.ConflictPackages = domain.SplitList(v)
+		for _, g := range c.ConflictPackages {
+			if _, err := path.Match(strings.ToLower(g), ""); err != nil {
+				return fmt.Errorf("bad glob %q", g)
+			}
+		}
+		return nil
+	}},
+	{"step_releases", "opensolaris.org=http://pkg.opensolaris.org/release/@0.5.11-0.134", "astring", "stepping-stone releases, PUB=ORIGIN@VERSION,...", func(c *Config, v string) error {
+		for _, s := range domain.SplitList(v) {
+			st, err := parseStone(s)
+			if err != nil {
+				return err
+			}
+			c.StepReleases = append(c.StepReleases, st)
+		}
+		return nil
+	}},
+	{"recreate_origin", "", "astring", "PUB=ORIGIN for recreate-image (default: the global zone's first publisher)", func(c *Config, v string) error {
+		c.RecreateOrigin = v
+		if p, o, ok := strings.Cut(v, "="); v != "" && (!ok || p == "" || !strings.Contains(o, "://")) {
+			return errors.New("must be PUBLISHER=ORIGIN-URI")
+		}
+		return nil
+	}},
+	{"restore_paths", "etc/passwd,etc/shadow,etc/group,etc/user_attr,etc/hosts,etc/inet/hosts,etc/nodename,etc/resolv.conf,etc/nsswitch.conf,etc/default/init,etc/ssh,var/spool/cron/crontabs", "astring", "zone-root paths restored from the snapshot after recreate-image", func(c *Config, v string) error {
+		c.RestorePaths = domain.SplitList(v)
+		for _, p := range c.RestorePaths {
+			if path.IsAbs(p) || slices.Contains(strings.Split(p, "/"), "..") {
+				return fmt.Errorf("%q must be relative to the zone root, without ..", p)
+			}
+		}
+		return nil
+	}},
+	{"boot_after", "true", "boolean", "boot every upgraded zone", func(c *Config, v string) (err error) {
+		if c.BootAfter, err = strconv.ParseBool(v); err != nil {
+			return errors.New("must be true or false")
+		}
+		return nil
+	}},
+	{"stage_timeout", "2h", "astring", "longest a changing tool may run",
+		positive(func(c *Config) *time.Duration { return &c.StageTimeout })},
+	{"verify_timeout", "10m", "astring", "how long verify waits for multi-user-server",
+		positive(func(c *Config) *time.Duration { return &c.VerifyTimeout })},
+	{"default_job_duration", "1h", "astring", "the predicted length of a job before any has ended",
+		positive(func(c *Config) *time.Duration { return &c.DefaultJobDuration })},
+	{"breaker_threshold", "3", "count", "jobs in a row with the same unfixable cause that pause the queue (0: never)",
+		atLeast(0, "must be an integer >= 0 (0 = off)", func(c *Config) *int { return &c.BreakerThreshold })},
+	{"log_level", "info", "astring", "debug, info, warn or error", func(c *Config, v string) error {
+		switch lvl := strings.ToLower(v); lvl {
+		case "":
+			c.LogLevel = zerolog.InfoLevel // ParseLevel("") would give NoLevel and hide everything
+		case "debug", "info", "warn", "error":
+			c.LogLevel, _ = zerolog.ParseLevel(lvl)
+		default:
+			return errors.New("must be debug, info, warn or error")
+		}
+		return nil
+	}},
+	{"admin_group", "", "astring", "a group whose members may change the queue", func(c *Config, v string) error {
+		c.AdminGroup = v // whether the group exists is Run's question: the host's, not the value's
+		return nil
+	}},
+	{"metrics_file", "", "astring", "a Prometheus textfile to write", func(c *Config, v string) error {
+		if c.MetricsFile = v; v != "" && !path.IsAbs(v) {
+			return errors.New("must be an absolute path (a .prom file in node_exporter's textfile directory)")
+		}
+		return nil
+	}},
+	{"report_mail", "", "astring", "where the morning report is mailed", func(c *Config, v string) error {
+		if c.ReportMail = v; strings.HasPrefix(v, "-") || strings.ContainsAny(v, " \t\n,;") {
+			return errors.New("must be one mail address (user or user@host)")
+		}
+		return nil
+	}},
+}
+
+// absPath is the parser of a key that names an absolute path.
+func absPath(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if *field(c) = v; !path.IsAbs(v) {
+			return errors.New("must be an absolute path")
+		}
+		return nil
+	}
+}
+
+// atLeast is the parser of a count no smaller than least.
+func atLeast(least int, why string, field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) (err error) {
+		n := field(c)
+		if *n, err = strconv.Atoi(v); err != nil || *n < least {
+			return errors.New(why)
+		}
+		return nil
+	}
+}
+
+// positive is the parser of a duration longer than zero.
+func positive(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) (err error) {
+		d := field(c)
+		if *d, err = time.ParseDuration(v); err != nil || *d <= 0 {
+			return errors.New("must be a positive Go duration such as 90s or 2h")
+		}
+		return nil
+	}
 }
 
 // Defaults are ConfigKeys' defaults by name.
@@ -134,105 +255,28 @@ func (e *KeyError) Error() string {
 func (e *KeyError) Unwrap() error { return ErrConfig }
 
 // ParseConfig builds a Config from key/value strings; keys not given take
-// their defaults. The error names the key (and wraps ErrConfig).
+// their defaults. Each key's parser (ConfigKeys) is run in table order;
+// the first refusal is returned as a KeyError naming the key (it wraps
+// ErrConfig).
 func ParseConfig(kv map[string]string) (Config, error) {
 	c := Config{RetryBackoff: 10 * time.Second, Retries: 4, DrainGrace: smf.DrainGrace}
-	get := func(k string) string {
-		if v, ok := kv[k]; ok {
-			return strings.TrimSpace(v)
-		}
-		return Defaults[k]
-	}
 	for k := range kv {
 		if _, ok := Defaults[k]; !ok {
 			return c, fmt.Errorf("%w: unknown key %q", ErrConfig, k)
 		}
 	}
-	bad := func(k, why string) error {
-		return &KeyError{Key: k, Value: get(k), Why: why}
-	}
-	var err error
-	if c.DBPath = get("db_path"); !path.IsAbs(c.DBPath) {
-		return c, bad("db_path", "must be an absolute path")
-	}
-	if c.SocketPath = get("socket_path"); !path.IsAbs(c.SocketPath) {
-		return c, bad("socket_path", "must be an absolute path")
-	}
-	if len(c.SocketPath) > 100 {
-		return c, bad("socket_path", "longer than a Unix socket path may be (100 bytes)")
-	}
-	if c.Window, err = ParseWindow(get("window")); err != nil {
-		return c, bad("window", err.Error())
-	}
-	if c.Concurrency, err = strconv.Atoi(get("concurrency")); err != nil || c.Concurrency < 1 {
-		return c, bad("concurrency", "must be an integer >= 1")
-	}
-	if c.Ladder, err = domain.ParseLadder(get("ladder")); err != nil {
-		return c, bad("ladder", err.Error())
-	}
-	if c.Allow, err = domain.ParseAllow(get("allow")); err != nil {
-		return c, bad("allow", err.Error())
-	}
-	domain.SortRungs(c.Allow)
-	c.ConflictPackages = domain.SplitList(get("conflict_packages"))
-	for _, g := range c.ConflictPackages {
-		if _, err := path.Match(strings.ToLower(g), ""); err != nil {
-			return c, bad("conflict_packages", fmt.Sprintf("bad glob %q", g))
+	values := make(map[string]string, len(ConfigKeys))
+	for _, k := range ConfigKeys {
+		v := k.Default
+		if given, ok := kv[k.Name]; ok {
+			v = strings.TrimSpace(given)
 		}
-	}
-	for _, s := range domain.SplitList(get("step_releases")) {
-		st, err := parseStone(s)
-		if err != nil {
-			return c, bad("step_releases", err.Error())
+		if err := k.Parse(&c, v); err != nil {
+			return c, &KeyError{Key: k.Name, Value: v, Why: err.Error()}
 		}
-		c.StepReleases = append(c.StepReleases, st)
+		values[k.Name] = v
 	}
-	if c.RecreateOrigin = get("recreate_origin"); c.RecreateOrigin != "" {
-		if p, o, ok := strings.Cut(c.RecreateOrigin, "="); !ok || p == "" || !strings.Contains(o, "://") {
-			return c, bad("recreate_origin", "must be PUBLISHER=ORIGIN-URI")
-		}
-	}
-	c.RestorePaths = domain.SplitList(get("restore_paths"))
-	for _, p := range c.RestorePaths {
-		if path.IsAbs(p) || slices.Contains(strings.Split(p, "/"), "..") {
-			return c, bad("restore_paths", fmt.Sprintf("%q must be relative to the zone root, without ..", p))
-		}
-	}
-	if c.BootAfter, err = strconv.ParseBool(get("boot_after")); err != nil {
-		return c, bad("boot_after", "must be true or false")
-	}
-	durs := []struct {
-		key string
-		dst *time.Duration
-	}{{"stage_timeout", &c.StageTimeout}, {"verify_timeout", &c.VerifyTimeout}, {"default_job_duration", &c.DefaultJobDuration}}
-	for _, d := range durs {
-		if *d.dst, err = time.ParseDuration(get(d.key)); err != nil || *d.dst <= 0 {
-			return c, bad(d.key, "must be a positive Go duration such as 90s or 2h")
-		}
-	}
-	if c.BreakerThreshold, err = strconv.Atoi(get("breaker_threshold")); err != nil || c.BreakerThreshold < 0 {
-		return c, bad("breaker_threshold", "must be an integer >= 0 (0 = off)")
-	}
-	lvl := strings.ToLower(get("log_level"))
-	switch lvl {
-	case "":
-		c.LogLevel = zerolog.InfoLevel // ParseLevel("") would give NoLevel and hide everything
-	case "debug", "info", "warn", "error":
-		c.LogLevel, _ = zerolog.ParseLevel(lvl)
-	default:
-		return c, bad("log_level", "must be debug, info, warn or error")
-	}
-	c.AdminGroup = get("admin_group")
-	if c.MetricsFile = get("metrics_file"); c.MetricsFile != "" && !path.IsAbs(c.MetricsFile) {
-		return c, bad("metrics_file", "must be an absolute path (a .prom file in node_exporter's textfile directory)")
-	}
-	if c.ReportMail = get("report_mail"); strings.HasPrefix(c.ReportMail, "-") || strings.ContainsAny(c.ReportMail, " \t\n,;") {
-		return c, bad("report_mail", "must be one mail address (user or user@host)")
-	}
-	c.Values = map[string]string{}
-	for _, k := range Keys {
-		c.Values[k] = get(k)
-	}
+	c.Values = values
 	return c, nil
 }
 

@@ -32,6 +32,9 @@ func TestManifestMatchesDefaults(t *testing.T) {
 		if k.Doc == "" {
 			t.Errorf("config/%s has no doc line", k.Name)
 		}
+		if k.Parse == nil {
+			t.Errorf("config/%s has no parser", k.Name)
+		}
 	}
 }
 
@@ -50,6 +53,55 @@ func TestParseConfigNamesTheKey(t *testing.T) {
 	cfg, err := ParseConfig(map[string]string{"log_level": ""})
 	if err != nil || cfg.LogLevel.String() != "info" {
 		t.Errorf("empty log_level: %v %v, want info", cfg.LogLevel, err)
+	}
+}
+
+// Every refusal of ParseConfig, word for word: zoneupd prints these in
+// its exit 96 line, and an operator (or a script) may look for them. The
+// first bad key in table order is the one named.
+func TestParseConfigMessages(t *testing.T) {
+	long := "/" + strings.Repeat("x", 100)
+	for _, c := range []struct{ key, value, want string }{
+		{"db_path", "relative", `db_path = "relative": must be an absolute path`},
+		{"socket_path", "rel", `socket_path = "rel": must be an absolute path`},
+		{"socket_path", long, `socket_path = "` + long + `": longer than a Unix socket path may be (100 bytes)`},
+		{"window", "22:00", `window = "22:00": must be "always" or HH:MM-HH:MM`},
+		{"window", " 22:00 ", `window = "22:00": must be "always" or HH:MM-HH:MM`},
+		{"window", "25:00-06:00", `window = "25:00-06:00": must be "always" or HH:MM-HH:MM (00:00 to 23:59)`},
+		{"window", "06:00-06:00", `window = "06:00-06:00": start and end are equal; use always`},
+		{"concurrency", "0", `concurrency = "0": must be an integer >= 1`},
+		{"concurrency", "x", `concurrency = "x": must be an integer >= 1`},
+		{"ladder", "nosuch", `ladder = "nosuch": unknown rung "nosuch" (rungs: global-publishers,zone-publishers,step-release,image-update,remove-conflicts,recreate-image)`},
+		{"ladder", "image-update,image-update", `ladder = "image-update,image-update": rung "image-update" listed twice`},
+		{"allow", "image-update", `allow = "image-update": image-update is not a destructive rung; it always runs (allow remove-conflicts or recreate-image)`},
+		{"allow", "nosuch", `allow = "nosuch": unknown rung "nosuch" (destructive rungs: remove-conflicts or 6, recreate-image or 7)`},
+		{"conflict_packages", "a[,b", `conflict_packages = "a[,b": bad glob "a["`},
+		{"step_releases", "pub=origin", `step_releases = "pub=origin": "pub=origin" must be PUBLISHER=ORIGIN@VERSION`},
+		{"recreate_origin", "x", `recreate_origin = "x": must be PUBLISHER=ORIGIN-URI`},
+		{"recreate_origin", "=http://x", `recreate_origin = "=http://x": must be PUBLISHER=ORIGIN-URI`},
+		{"restore_paths", "../etc", `restore_paths = "../etc": "../etc" must be relative to the zone root, without ..`},
+		{"restore_paths", "/etc", `restore_paths = "/etc": "/etc" must be relative to the zone root, without ..`},
+		{"restore_paths", "etc/../x", `restore_paths = "etc/../x": "etc/../x" must be relative to the zone root, without ..`},
+		{"boot_after", "maybe", `boot_after = "maybe": must be true or false`},
+		{"stage_timeout", "-1s", `stage_timeout = "-1s": must be a positive Go duration such as 90s or 2h`},
+		{"verify_timeout", "0", `verify_timeout = "0": must be a positive Go duration such as 90s or 2h`},
+		{"default_job_duration", "x", `default_job_duration = "x": must be a positive Go duration such as 90s or 2h`},
+		{"breaker_threshold", "-1", `breaker_threshold = "-1": must be an integer >= 0 (0 = off)`},
+		{"log_level", "trace", `log_level = "trace": must be debug, info, warn or error`},
+		{"metrics_file", "x.prom", `metrics_file = "x.prom": must be an absolute path (a .prom file in node_exporter's textfile directory)`},
+		{"report_mail", "-x", `report_mail = "-x": must be one mail address (user or user@host)`},
+		{"report_mail", "a b", `report_mail = "a b": must be one mail address (user or user@host)`},
+		{"unknown_key", "1", `unknown key "unknown_key"`},
+	} {
+		_, err := ParseConfig(map[string]string{c.key: c.value})
+		if want := "bad configuration: " + c.want; err == nil || err.Error() != want {
+			t.Errorf("%s = %q:\n got %v\nwant %s", c.key, c.value, err, want)
+		}
+	}
+	_, err := ParseConfig(map[string]string{"log_level": "x", "concurrency": "0", "window": "bad"})
+	var ke *KeyError
+	if !errors.As(err, &ke) || ke.Key != "window" {
+		t.Errorf("three bad keys: %v, want window (the first in table order)", err)
 	}
 }
 
@@ -129,7 +181,8 @@ func TestManPageHasEveryKeyAndDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	man := string(b)
-	for _, k := range Keys {
+	for _, key := range ConfigKeys {
+		k, def := key.Name, key.Default
 		i := strings.Index(man, ".It Cm config/"+k+" ")
 		if i < 0 {
 			t.Errorf("zoneupd.8 has no entry for config/%s", k)
@@ -139,7 +192,6 @@ func TestManPageHasEveryKeyAndDefault(t *testing.T) {
 		if j := strings.Index(entry[1:], "\n.It "); j > 0 {
 			entry = entry[:j+1]
 		}
-		def := Defaults[k]
 		switch {
 		case def == "":
 			if !strings.Contains(entry, "Default empty") {

@@ -18,8 +18,9 @@ import (
 // Options is what zoneupd hands to Run.
 type Options struct {
 	Config Config
-	// Reload re-reads the configuration (SIGHUP, zoneupadm reload).
-	Reload func() (Config, error)
+	// Reload re-reads the configuration (SIGHUP, zoneupadm reload);
+	// ConfigSource.Load.
+	Reload func(context.Context) (Config, error)
 	Log    zerolog.Logger
 	// Creds overrides the peer-credential lookup of the control socket
 	// (tests only).
@@ -34,7 +35,9 @@ type Options struct {
 // the control socket, then recover the stored jobs behind it and schedule.
 // It returns nil after an orderly drain (ctx cancelled or a shutdown
 // request), or an error wrapping persist.ErrLocked / persist.ErrCorrupt /
-// ErrConfig for the exit code mapping.
+// ErrConfig for the exit code mapping (ExitCode). When it returns, nothing
+// it started runs on: the control server has closed every connection
+// (long polls included) and the SIGHUP loop has ended.
 func Run(ctx context.Context, o Options) error {
 	cfg := o.Config
 	if cfg.AdminGroup != "" {
@@ -62,41 +65,70 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSocket, err)
 	}
+	defer l.Close()
+	// life is the daemon's context for what must outlive the drain: the
+	// control socket answers shutdown --wait (the SMF stop method) and
+	// status until everything is persisted. It ends when Run is done with
+	// the engine, and Run returns only once the server (its long polls and
+	// change feed with it) and the SIGHUP loop have ended.
+	life, end := context.WithCancel(context.WithoutCancel(ctx))
+	defer end()
 	srv := api.NewServer(e, api.ServerOptions{AdminGroup: cfg.AdminGroup, Creds: o.Creds, Log: o.Log})
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(l) }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(life, l) }()
 	o.Log.Info().Str("socket", cfg.SocketPath).Str("db", cfg.DBPath).Msg("listening")
 	if o.Ready != nil {
 		o.Ready()
 	}
+	hupDone := make(chan struct{})
 	go func() {
-		for range o.Hangup {
-			if err := e.Reload(); err != nil {
-				o.Log.Error().Err(err).Msg("reload refused; the old configuration stays")
-			}
-		}
+		defer close(hupDone)
+		reloadOnHangup(life, o.Hangup, e.Reload, o.Log)
 	}()
+	stopped := func() {
+		<-e.Done()
+		end()
+		if served != nil {
+			<-served
+		}
+		<-hupDone
+	}
 
 	if err := e.start(); err != nil {
 		e.Shutdown()
-		<-e.Done()
-		l.Close()
+		stopped()
 		return err
 	}
 	select {
 	case <-ctx.Done():
 		e.Shutdown()
 	case <-e.Done():
-	case err := <-serveErr:
+	case err := <-served:
+		served = nil
 		if err != nil && !errors.Is(err, net.ErrClosed) {
 			o.Log.Error().Err(err).Msg("control socket failed")
 		}
 		e.Shutdown()
 	}
-	<-e.Done()
-	l.Close()
+	stopped()
 	o.Log.Info().Msg("stopped")
 	return nil
+}
+
+// reloadOnHangup re-reads the configuration at every SIGHUP (hup) until
+// ctx ends; reload runs within ctx, so a svcprop still running then is
+// stopped.
+func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, reload func(context.Context) error, log zerolog.Logger) {
+	for {
+		select {
+		case <-hup:
+			if err := reload(ctx); err != nil && ctx.Err() == nil {
+				log.Error().Err(err).Msg("reload refused; the old configuration stays")
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // ErrSocket: the control socket cannot be set up (another daemon listens,

@@ -54,5 +54,9 @@
 //
 // Drain (SIGTERM, SIGINT, zoneupadm shutdown): no new stage starts, running
 // tools get DrainGrace to finish, every job is persisted where it stands and
-// resumes at the next start.
+// resumes at the next start. The control socket answers through the drain
+// (shutdown --wait, the SMF stop method, returns at its end); then the
+// server shuts down: the long polls still waiting are answered "stopping",
+// the change feed and the SIGHUP loop end, and Run returns with nothing of
+// its own left running.
 package daemon

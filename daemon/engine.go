@@ -29,7 +29,7 @@ type Engine struct {
 	now   func() time.Time
 	cfg   atomic.Pointer[Config]
 	// reload re-reads the configuration (flags over SMF properties).
-	reload func() (Config, error)
+	reload func(context.Context) (Config, error)
 
 	mu        sync.Mutex
 	queue     []string           // queued job ids, enqueue order
@@ -88,7 +88,7 @@ type worker struct {
 }
 
 // NewEngine builds an engine on an open store.
-func NewEngine(store persist.Store, cfg Config, reload func() (Config, error), log zerolog.Logger) *Engine {
+func NewEngine(store persist.Store, cfg Config, reload func(context.Context) (Config, error), log zerolog.Logger) *Engine {
 	e := &Engine{
 		store:       store,
 		gz:          &globalPublishers{store: store},

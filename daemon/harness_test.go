@@ -207,7 +207,7 @@ func (e *testEngine) waitAll(timeout time.Duration) []api.Job {
 		ch := e.Changed()
 		var jobs []api.Job
 		all := true
-		_ = e.Jobs(func(j api.Job) error {
+		_ = e.Jobs(context.Background(), func(j api.Job) error {
 			jobs = append(jobs, j)
 			all = all && j.Terminal
 			return nil
@@ -229,7 +229,7 @@ func (e *testEngine) waitAll(timeout time.Duration) []api.Job {
 
 func (e *testEngine) job(zone string) api.Job {
 	e.t.Helper()
-	j, err := e.Status(zone)
+	j, err := e.Status(context.Background(), zone)
 	if err != nil {
 		e.t.Fatal(err)
 	}

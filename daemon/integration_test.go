@@ -272,20 +272,18 @@ func TestUnauthorisedPeerRefused(t *testing.T) {
 	uid := 1000
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	ready := make(chan struct{})
 	go func() {
-		done <- Run(ctx, Options{Config: cfg, Log: zerolog.Nop(),
+		done <- Run(ctx, Options{Config: cfg, Log: zerolog.Nop(), Ready: func() { close(ready) },
 			Creds: func(net.Conn) (api.Cred, error) { return api.Cred{UID: uid, GID: 1000}, nil }})
 	}()
-	c := client.New(sock)
-	var lastErr error
-	for i := 0; i < 100; i++ {
-		if _, lastErr = c.Info(context.Background()); lastErr != nil && !errors.Is(lastErr, client.ErrNotRunning) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
 	}
-	if !errors.Is(lastErr, api.ErrForbidden) {
-		t.Errorf("uid 1000: %v, want forbidden", lastErr)
+	if _, err := client.New(sock).Info(context.Background()); !errors.Is(err, api.ErrForbidden) {
+		t.Errorf("uid 1000: %v, want forbidden", err)
 	}
 	stop()
 	if err := <-done; err != nil {

@@ -133,29 +133,36 @@ func checkName(zone string) error {
 	}
 }
 
-// Jobs streams every job in enqueue order.
-func (e *Engine) Jobs(fn func(api.Job) error) error {
+// Jobs streams every job in enqueue order, until fn fails or ctx ends.
+func (e *Engine) Jobs(ctx context.Context, fn func(api.Job) error) error {
 	v := e.view()
-	return e.store.ForEachJob(func(j *persist.Job) error { return fn(v.apiJob(ToAPI(j))) })
+	return e.store.ForEachJob(func(j *persist.Job) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return fn(v.apiJob(ToAPI(j)))
+	})
 }
 
 // Status returns the newest job of a zone.
-func (e *Engine) Status(zone string) (api.Job, error) {
-	j, err := e.latest(zone)
+func (e *Engine) Status(ctx context.Context, zone string) (api.Job, error) {
+	j, err := e.latest(ctx, zone)
 	if err != nil {
 		return api.Job{}, err
 	}
 	return e.view().apiJob(ToAPI(j)), nil
 }
 
-func (e *Engine) latest(zone string) (*persist.Job, error) {
+// latest is the zone's newest job; for a zone without one it asks the
+// host (within ctx) whether the zone exists, to tell the two apart.
+func (e *Engine) latest(ctx context.Context, zone string) (*persist.Job, error) {
 	if err := checkName(zone); err != nil {
 		return nil, err
 	}
 	j, err := e.store.LatestJob(zone)
 	if errors.Is(err, persist.ErrNotFound) {
 		// No job: tell a zone the host does not have from one never queued.
-		if _, zerr := e.tools("").Zone(context.Background(), zone); errors.Is(zerr, host.ErrNoSuchZone) {
+		if _, zerr := e.tools("").Zone(ctx, zone); errors.Is(zerr, host.ErrNoSuchZone) {
 			return nil, fmt.Errorf("%w: %s", api.ErrUnknownZone, zone)
 		}
 		return nil, fmt.Errorf("%w: %s", api.ErrNoJob, zone)
@@ -165,8 +172,8 @@ func (e *Engine) latest(zone string) (*persist.Job, error) {
 
 // Cancel drops a queued job, or asks a running one to stop at the next
 // stage boundary.
-func (e *Engine) Cancel(zone string) error {
-	j, err := e.latest(zone)
+func (e *Engine) Cancel(ctx context.Context, zone string) error {
+	j, err := e.latest(ctx, zone)
 	if err != nil {
 		return err
 	}
@@ -192,8 +199,8 @@ func (e *Engine) Cancel(zone string) error {
 
 // Retry queues a terminal job again as a new attempt: same id, history and
 // snapshot (persist.Job.ResetForRetry says what else survives).
-func (e *Engine) Retry(zone string) error {
-	j, err := e.latest(zone)
+func (e *Engine) Retry(ctx context.Context, zone string) error {
+	j, err := e.latest(ctx, zone)
 	if err != nil {
 		return err
 	}
@@ -239,10 +246,10 @@ func (e *Engine) fireLocked(j *persist.Job, ev fsm.Event) error {
 }
 
 // Pause stops starting new jobs; running ones go on.
-func (e *Engine) Pause() error { return e.setPaused(true, "paused by the operator") }
+func (e *Engine) Pause(context.Context) error { return e.setPaused(true, "paused by the operator") }
 
 // Resume starts the queue again (also after the circuit breaker).
-func (e *Engine) Resume() error { return e.setPaused(false, "") }
+func (e *Engine) Resume(context.Context) error { return e.setPaused(false, "") }
 
 func (e *Engine) setPaused(p bool, reason string) error {
 	e.mu.Lock()
@@ -264,8 +271,8 @@ func (e *Engine) setPaused(p bool, reason string) error {
 }
 
 // Log returns the zone's newest job's log lines after seq.
-func (e *Engine) Log(zone string, after uint64) ([]api.LogLine, error) {
-	j, err := e.latest(zone)
+func (e *Engine) Log(ctx context.Context, zone string, after uint64) ([]api.LogLine, error) {
+	j, err := e.latest(ctx, zone)
 	if err != nil {
 		return nil, err
 	}
@@ -280,13 +287,13 @@ func (e *Engine) Log(zone string, after uint64) ([]api.LogLine, error) {
 	return out, nil
 }
 
-// Reload re-reads the configuration; concurrency and the window apply at
-// once, the rest to the next job.
-func (e *Engine) Reload() error {
+// Reload re-reads the configuration (svcprop runs within ctx);
+// concurrency and the window apply at once, the rest to the next job.
+func (e *Engine) Reload(ctx context.Context) error {
 	if e.reload == nil {
 		return nil
 	}
-	cfg, err := e.reload()
+	cfg, err := e.reload(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: %w", api.ErrInvalid, err)
 	}
@@ -352,11 +359,11 @@ func (e *Engine) isStopping() bool {
 
 // Info describes the daemon: its settings, the window and whether it is
 // open now, pause and breaker, and how many jobs are in each state.
-func (e *Engine) Info() api.Info {
+func (e *Engine) Info(ctx context.Context) api.Info {
 	counts := map[string]int{}
 	_ = e.store.ForEachJob(func(j *persist.Job) error {
 		counts[j.State]++
-		return nil
+		return ctx.Err() // a client gone: the counts are nobody's
 	})
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -55,7 +55,7 @@ func TestWaitingReasons(t *testing.T) {
 func TestEnqueueRefusals(t *testing.T) {
 	newScenario(t, fast, `{"profile": "oi", "seed": 1, "zones": [{"name": "z1"}, {"name": "z2"}]}`)
 	e := startEngine(t, nil)
-	if err := e.Pause(); err != nil {
+	if err := e.Pause(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -75,7 +75,7 @@ func TestEnqueueRefusals(t *testing.T) {
 	if !strings.Contains(res[1].Error, "given twice") {
 		t.Errorf("the second z1: %q", res[1].Error)
 	}
-	if j, _ := e.Status("z2"); strings.Join(j.Allow, ",") != "remove-conflicts,recreate-image" {
+	if j, _ := e.Status(context.Background(), "z2"); strings.Join(j.Allow, ",") != "remove-conflicts,recreate-image" {
 		t.Errorf("allow %v, want ladder order", j.Allow)
 	}
 }

@@ -9,7 +9,8 @@
 // The service model is contract (startd/duration): the start method is
 // `/usr/lib/zoneup/zoneupd --background`, which starts the real daemon in
 // its own session and returns only once the control socket answers, or
-// with the daemon's own exit code if it dies first. That is what makes a
+// with the daemon's own exit code if it dies first (StartBackground; the
+// daemon reports that it listens through ReadyNotifier). That is what makes a
 // bad configuration (96, SMF_EXIT_ERR_CONFIG) or a corrupt or locked
 // database (95, SMF_EXIT_ERR_FATAL) put the instance straight into
 // maintenance on every release: with the child model, releases before

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -19,13 +20,64 @@ type cli struct {
 	sock string
 	srv  *api.Server
 	f    *apitest.Fake
+	// polls says when a long poll waits; conns gets a value for each new
+	// connection to the socket.
+	polls *apitest.Polls
+	conns chan struct{}
 }
 
 func newCLI(t testing.TB) *cli {
 	f := apitest.NewFake()
 	f.Known = []string{"web01", "web02", "db01"}
-	sock, srv := apitest.Serve(t, f, api.ServerOptions{})
-	return &cli{t: t, sock: sock, srv: srv, f: f}
+	c := &cli{t: t, f: f, polls: apitest.NewPolls(), conns: make(chan struct{}, 64)}
+	c.sock, c.srv = apitest.Serve(t, f, api.ServerOptions{PollWaiting: c.polls.Waiting, Creds: func(conn net.Conn) (api.Cred, error) {
+		select {
+		case c.conns <- struct{}{}:
+		default:
+		}
+		return apitest.Root(conn)
+	}})
+	return c
+}
+
+// connected returns once zoneupadm has opened one more connection to the
+// socket.
+func (c *cli) connected() {
+	c.t.Helper()
+	select {
+	case <-c.conns:
+	case <-time.After(10 * time.Second):
+		c.t.Fatal("zoneupadm did not connect")
+	}
+}
+
+// result is what one zoneupadm run left.
+type result struct {
+	code     int
+	out, err string
+}
+
+// start runs zoneupadm in the background; its result comes on the channel.
+func (c *cli) start(ctx context.Context, args ...string) <-chan result {
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		r.code, r.out, r.err = c.runCtx(ctx, args...)
+		done <- r
+	}()
+	return done
+}
+
+// ended waits for a run start began (and fails the test after a while).
+func ended(t testing.TB, done <-chan result) result {
+	t.Helper()
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(10 * time.Second):
+		t.Fatal("zoneupadm did not end")
+		return result{}
+	}
 }
 
 // run returns the exit code, stdout and stderr of one invocation.
@@ -263,7 +315,7 @@ func TestWaitExitCodes(t *testing.T) {
 	t.Run("paused queue", func(t *testing.T) {
 		c := newCLI(t)
 		c.f.Put(api.Job{Zone: "web01", ID: "a", State: "queued"})
-		if err := c.f.Pause(); err != nil {
+		if err := c.f.Pause(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		code, _, errs := c.run("wait", "--timeout", "20s")
@@ -278,14 +330,17 @@ func TestWaitExitCodes(t *testing.T) {
 	t.Run("woken by the change", func(t *testing.T) {
 		c := newCLI(t)
 		night(c.f)
-		go func() {
-			time.Sleep(150 * time.Millisecond)
-			c.f.SetState("web02", "done")
-		}()
 		t0 := time.Now()
-		code, _, _ := c.run("wait", "--timeout", "20s", "web02")
-		if d := time.Since(t0); code != 0 || d < 150*time.Millisecond || d > 5*time.Second {
-			t.Errorf("exit %d after %v", code, d)
+		done := c.start(context.Background(), "wait", "--timeout", "20s", "web02")
+		c.polls.Next(t) // wait has looked and waits for a change
+		select {
+		case r := <-done:
+			t.Fatalf("wait ended before its job did: exit %d %q", r.code, r.err)
+		default:
+		}
+		c.f.SetState("web02", "done")
+		if r := ended(t, done); r.code != 0 || time.Since(t0) > 5*time.Second {
+			t.Errorf("exit %d after %v: %q", r.code, time.Since(t0), r.err)
 		}
 	})
 	t.Run("errors exit 3, apart from 1 (not done) and 2 (timeout)", func(t *testing.T) {
@@ -314,28 +369,28 @@ func TestLog(t *testing.T) {
 	}
 
 	// -f prints new lines as they come and ends with the job.
-	go func() {
-		time.Sleep(100 * time.Millisecond)
-		c.f.AddLog("web02", "event", "attach -> boot")
-		time.Sleep(100 * time.Millisecond)
-		c.f.AddLog("web02", "event", "verify -> done")
-		c.f.SetState("web02", "done")
-	}()
 	t0 := time.Now()
-	code, out, _ = c.run("log", "-f", "web02")
-	if d := time.Since(t0); code != 0 || strings.Count(out, "\n") != 5 || !strings.HasSuffix(out, "verify -> done\n") || d > 5*time.Second {
-		t.Errorf("log -f: exit %d after %v:\n%s", code, d, out)
+	done := c.start(context.Background(), "log", "-f", "web02")
+	c.polls.Next(t) // the lines so far are out; -f waits for more
+	c.f.AddLog("web02", "event", "attach -> boot")
+	c.polls.Next(t)
+	c.f.AddLog("web02", "event", "verify -> done")
+	c.f.SetState("web02", "done")
+	if r := ended(t, done); r.code != 0 || strings.Count(r.out, "\n") != 5 || !strings.HasSuffix(r.out, "verify -> done\n") || time.Since(t0) > 5*time.Second {
+		t.Errorf("log -f: exit %d after %v:\n%s", r.code, time.Since(t0), r.out)
 	}
 
 	// Ctrl-C ends -f quietly.
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
-	if code, _, errs := c.runCtx(ctx, "log", "-f", "web01x"); code != 1 || !strings.Contains(errs, "no job") {
+	if code, _, errs := c.run("log", "-f", "web01x"); code != 1 || !strings.Contains(errs, "no job") {
 		t.Errorf("log -f of no job: %d %q", code, errs)
 	}
 	c.f.Put(api.Job{Zone: "db01", ID: "d", State: "attach"})
-	if code, _, errs := c.runCtx(ctx, "log", "-f", "db01"); code != 130 || errs != "" {
-		t.Errorf("interrupted log -f: %d %q", code, errs)
+	ctx, cancel := context.WithCancel(context.Background())
+	done = c.start(ctx, "log", "-f", "db01")
+	c.polls.Next(t)
+	cancel()
+	if r := ended(t, done); r.code != 130 || r.err != "" {
+		t.Errorf("interrupted log -f: %d %q", r.code, r.err)
 	}
 }
 
@@ -373,16 +428,14 @@ func TestShutdownVerb(t *testing.T) {
 
 	c = newCLI(t)
 	c.f.HoldDone = true
-	go func() {
-		for !slices.Contains(c.f.Calls(), "Shutdown") {
-			time.Sleep(5 * time.Millisecond)
-		}
-		c.f.Finish()
-		time.Sleep(50 * time.Millisecond)
-		c.srv.Close() // the daemon exits
-	}()
-	if code, out, errs := c.run("shutdown", "--wait"); code != 0 || out != "zoneupd has stopped\n" {
-		t.Errorf("shutdown --wait: %d %q %q", code, out, errs)
+	done := c.start(context.Background(), "shutdown", "--wait")
+	c.connected() // the request's connection
+	<-c.f.DoneAsked()
+	c.f.Finish()
+	c.connected() // the one zoneupadm holds open to see the daemon go
+	c.srv.Close() // the daemon exits
+	if r := ended(t, done); r.code != 0 || r.out != "zoneupd has stopped\n" {
+		t.Errorf("shutdown --wait: %d %q %q", r.code, r.out, r.err)
 	}
 }
 

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +16,9 @@ type changeFeed struct {
 	mu   sync.Mutex
 	seq  uint64
 	next chan struct{} // closed when seq moves on
+	// waiting, when set (ServerOptions.PollWaiting, tests only), is
+	// called each time a long poll is about to wait for seq to move.
+	waiting func()
 }
 
 func newChangeFeed() *changeFeed {
@@ -53,10 +55,6 @@ func (f *changeFeed) start(ctx context.Context, svc Service) {
 	}()
 }
 
-// pollWaits, when set (tests only, export_test.go), is called each time a
-// long poll is about to wait for the counter to move.
-var pollWaits atomic.Pointer[func()]
-
 // coalesce is how long the feed gathers changes into one bump.
 const coalesce = 50 * time.Millisecond
 
@@ -87,8 +85,8 @@ func (f *changeFeed) wait(ctx context.Context, since uint64, timeout time.Durati
 		if seq != since {
 			return Changes{Seq: seq, Changed: true}
 		}
-		if hook := pollWaits.Load(); hook != nil {
-			(*hook)()
+		if f.waiting != nil {
+			f.waiting()
 		}
 		select {
 		case <-next:

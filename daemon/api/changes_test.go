@@ -79,7 +79,7 @@ func TestLongPollLiftsDeadlines(t *testing.T) {
 	}
 	s := NewServer(newStub(), ServerOptions{Creds: func(net.Conn) (Cred, error) { return Cred{}, nil }})
 	s.http.ReadTimeout, s.http.WriteTimeout = 100*time.Millisecond, 100*time.Millisecond
-	go s.Serve(l)
+	go s.Serve(context.Background(), l)
 	defer s.Close()
 	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", path)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -46,7 +47,7 @@ func (s *Server) jobs(w http.ResponseWriter, r *http.Request) {
 	// Fewer, larger writes than the response's own 4 KiB buffer makes.
 	out := bufio.NewWriterSize(w, 64<<10)
 	n := 0
-	err := s.svc.Jobs(func(j Job) error {
+	err := s.svc.Jobs(r.Context(), func(j Job) error {
 		if err := r.Context().Err(); err != nil {
 			return err
 		}
@@ -83,7 +84,7 @@ func (s *Server) jobs(w http.ResponseWriter, r *http.Request) {
 
 // GET /v1/jobs/{zone}: the zone's newest job, with its history.
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	j, err := s.svc.Status(r.PathValue("zone"))
+	j, err := s.svc.Status(r.Context(), r.PathValue("zone"))
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -94,20 +95,21 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 // POST /v1/jobs/{zone}/cancel: the job as it is after the request (a
 // running job shows cancellation only at its next stage boundary).
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
-	s.act(w, r.PathValue("zone"), s.svc.Cancel)
+	s.act(w, r, s.svc.Cancel)
 }
 
 // POST /v1/jobs/{zone}/retry: the job, queued again.
 func (s *Server) retry(w http.ResponseWriter, r *http.Request) {
-	s.act(w, r.PathValue("zone"), s.svc.Retry)
+	s.act(w, r, s.svc.Retry)
 }
 
-func (s *Server) act(w http.ResponseWriter, zone string, fn func(string) error) {
-	if err := fn(zone); err != nil {
+func (s *Server) act(w http.ResponseWriter, r *http.Request, fn func(context.Context, string) error) {
+	zone := r.PathValue("zone")
+	if err := fn(r.Context(), zone); err != nil {
 		s.fail(w, err)
 		return
 	}
-	j, err := s.svc.Status(zone)
+	j, err := s.svc.Status(r.Context(), zone)
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -127,7 +129,7 @@ func (s *Server) logLines(w http.ResponseWriter, r *http.Request) {
 		}
 		after = n
 	}
-	lines, err := s.svc.Log(r.PathValue("zone"), after)
+	lines, err := s.svc.Log(r.Context(), r.PathValue("zone"), after)
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -139,16 +141,16 @@ func (s *Server) logLines(w http.ResponseWriter, r *http.Request) {
 }
 
 // POST /v1/pause, /v1/resume, /v1/reload: Info after the change.
-func (s *Server) pause(w http.ResponseWriter, r *http.Request)  { s.queueOp(w, s.svc.Pause) }
-func (s *Server) resume(w http.ResponseWriter, r *http.Request) { s.queueOp(w, s.svc.Resume) }
-func (s *Server) reload(w http.ResponseWriter, r *http.Request) { s.queueOp(w, s.svc.Reload) }
+func (s *Server) pause(w http.ResponseWriter, r *http.Request)  { s.queueOp(w, r, s.svc.Pause) }
+func (s *Server) resume(w http.ResponseWriter, r *http.Request) { s.queueOp(w, r, s.svc.Resume) }
+func (s *Server) reload(w http.ResponseWriter, r *http.Request) { s.queueOp(w, r, s.svc.Reload) }
 
-func (s *Server) queueOp(w http.ResponseWriter, fn func() error) {
-	if err := fn(); err != nil {
+func (s *Server) queueOp(w http.ResponseWriter, r *http.Request, fn func(context.Context) error) {
+	if err := fn(r.Context()); err != nil {
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, s.svc.Info())
+	writeJSON(w, s.svc.Info(r.Context()))
 }
 
 // GET /v1/report[?since=RFC3339|night=YYYY-MM-DD|all=1]: the morning
@@ -207,7 +209,8 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 // the server's change counter differs from SEQ (at once if it does), when
 // the timeout runs out, or when the server stops. Without since it waits
 // for the next change from now; timeout=0 answers at once, which is how a
-// client learns the current counter before it looks at the jobs.
+// client learns the current counter before it looks at the jobs. A poll
+// the server's shutdown ends is answered ErrStopping.
 func (s *Server) changes(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	timeout := DefaultPoll
@@ -229,7 +232,16 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request) {
 		since = n
 	}
 	liftDeadlines(w, time.Now().Add(timeout+30*time.Second))
-	writeJSON(w, s.feed.wait(r.Context(), since, timeout))
+	ctx, done := s.pollContext(r)
+	defer done()
+	ch := s.feed.wait(ctx, since, timeout)
+	if s.ctx.Err() != nil {
+		// The server is shutting down: say so, rather than "no change",
+		// which a client would answer by polling again at once.
+		s.fail(w, fmt.Errorf("%w: the control socket closes", ErrStopping))
+		return
+	}
+	writeJSON(w, ch)
 }
 
 // POST /v1/shutdown[?wait=1]: start the drain. With wait, answer only once
@@ -255,7 +267,7 @@ func (s *Server) shutdown(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, s.svc.Info())
+	writeJSON(w, s.svc.Info(r.Context()))
 }
 
 // POST /v1/forget: ForgetRequest -> ForgetResult.
@@ -282,7 +294,7 @@ func (s *Server) forget(w http.ResponseWriter, r *http.Request) {
 
 // GET /v1/info: the daemon and its queue.
 func (s *Server) info(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, s.svc.Info())
+	writeJSON(w, s.svc.Info(r.Context()))
 }
 
 // liftDeadlines replaces the server's read and write timeouts for one long

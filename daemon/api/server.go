@@ -31,6 +31,10 @@ type ServerOptions struct {
 	// PeerCred.
 	Creds func(net.Conn) (Cred, error)
 	Log   zerolog.Logger
+	// PollWaiting, when set (tests only), is called each time a long poll
+	// starts waiting for a change: a test acts then, instead of sleeping
+	// "to let the poll start" (apitest.Polls).
+	PollWaiting func()
 }
 
 // Server serves the control API of one Service.
@@ -41,11 +45,18 @@ type Server struct {
 	http *http.Server
 	feed *changeFeed
 
-	// ctx is every request's base context: cancelled by Close and
-	// Shutdown so long polls end with the server.
+	// ctx is the server's life: cancelled by Close and Shutdown (once the
+	// listener is closed), it ends the change feed and the long polls
+	// (pollContext). Other requests are not cut by it: Shutdown lets them
+	// finish.
 	ctx    context.Context
 	cancel context.CancelFunc
 }
+
+// ShutdownGrace is how long Serve, when its context ends, lets the
+// requests in flight finish before it cuts their connections. The long
+// polls do not count: they end at once.
+const ShutdownGrace = 5 * time.Second
 
 // peerKey is the context key of a connection's peer.
 type peerKey struct{}
@@ -65,7 +76,8 @@ func PeerOf(ctx context.Context) (Cred, bool) {
 }
 
 // NewServer returns a server for svc. It starts following svc's changes at
-// once (for the long poll); Close or Shutdown stops that.
+// once (for the long poll); the end of Serve's context, Close or Shutdown
+// stops that.
 func NewServer(svc Service, opts ServerOptions) *Server {
 	if opts.Creds == nil {
 		opts.Creds = PeerCred
@@ -84,29 +96,50 @@ func NewServer(svc Service, opts ServerOptions) *Server {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      time.Minute,
 		IdleTimeout:       time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return s.ctx },
 		ConnContext:       s.connContext,
 		ErrorLog:          log.New(httpLogWriter{s.log}, "", 0),
 	}
+	// Shutdown runs this once it has closed the listener: no new poll can
+	// arrive to find the feed gone.
+	s.http.RegisterOnShutdown(cancel)
+	s.feed.waiting = opts.PollWaiting
 	s.feed.start(ctx, svc)
 	return s
 }
 
-// Serve accepts connections on l until l is closed (it then returns the
-// listener's error, net.ErrClosed) or Close/Shutdown is called (nil).
+// Serve accepts connections on l until ctx ends, l fails, or Close or
+// Shutdown is called. When ctx ends, Serve shuts the server down: it
+// stops accepting, ends the long polls (they answer ErrStopping) and the
+// change feed, gives the other requests in flight ShutdownGrace to finish,
+// cuts what is left, and returns nil once every connection is closed. A
+// failed listener's error (net.ErrClosed if someone closed l) is returned
+// as it is; Close and Shutdown make Serve return nil.
 //
 // With an admin group set, the socket file is first given that group:
 // Listen made it 0660 root's, and the group's members must be able to
 // connect before their credentials can be checked.
-func (s *Server) Serve(l net.Listener) error {
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	if a, ok := l.Addr().(*net.UnixAddr); ok && s.opts.AdminGroup != "" {
 		s.shareSocket(a.Name)
 	}
-	err := s.http.Serve(l)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
+	served := make(chan error, 1)
+	go func() { served <- s.http.Serve(l) }()
+	select {
+	case err := <-served:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
 	}
-	return err
+	grace, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	defer cancel()
+	if err := s.Shutdown(grace); err != nil {
+		s.log.Warn().Err(err).Msg("control requests cut at shutdown")
+		s.Close()
+	}
+	<-served
+	return nil
 }
 
 func (s *Server) shareSocket(path string) {
@@ -129,11 +162,18 @@ func (s *Server) Close() error {
 	return s.http.Close()
 }
 
-// Shutdown ends the long polls, stops accepting, and waits (up to ctx) for
-// the requests in flight.
+// Shutdown stops accepting, ends the long polls and the change feed, and
+// waits (up to ctx) for the other requests in flight.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.cancel()
-	return s.http.Shutdown(ctx)
+	return s.http.Shutdown(ctx) // and so s.cancel, registered in NewServer
+}
+
+// pollContext is r's context, ended also when the server shuts down: the
+// long poll ends with the server, a client's hanging up still ends it.
+func (s *Server) pollContext(r *http.Request) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(r.Context())
+	stop := context.AfterFunc(s.ctx, cancel)
+	return ctx, func() { stop(); cancel() }
 }
 
 // connContext looks up and judges the peer once per connection.

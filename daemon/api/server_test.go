@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/user"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -383,9 +384,9 @@ type failingJobs struct {
 	after int
 }
 
-func (f failingJobs) Jobs(fn func(api.Job) error) error {
+func (f failingJobs) Jobs(ctx context.Context, fn func(api.Job) error) error {
 	n := 0
-	err := f.Fake.Jobs(func(j api.Job) error {
+	err := f.Fake.Jobs(ctx, func(j api.Job) error {
 		if n++; n > f.after {
 			return errors.New("bbolt: read failed")
 		}
@@ -421,26 +422,20 @@ func TestJobsStreamFailure(t *testing.T) {
 
 func TestLongPoll(t *testing.T) {
 	f := apitest.NewFake()
-	w := serve(t, f, api.ServerOptions{})
+	polls := apitest.NewPolls()
+	w := serve(t, f, api.ServerOptions{PollWaiting: polls.Waiting})
 	var cur api.Changes
 	w.ok("GET", "/v1/changes?since=0&timeout=0s", "", &cur)
 
 	t.Run("returns on a change", func(t *testing.T) {
 		var ch api.Changes
 		done := make(chan struct{})
-		waiting := make(chan struct{}, 1)
-		defer api.OnPollWait(func() {
-			select {
-			case waiting <- struct{}{}:
-			default:
-			}
-		})()
 		t0 := time.Now()
 		go func() {
 			defer close(done)
 			w.ok("GET", fmt.Sprintf("/v1/changes?since=%d&timeout=20s", cur.Seq), "", &ch)
 		}()
-		<-waiting // the poll waits: the change below wakes it, not a look before it
+		polls.Next(t) // the poll waits: the change below wakes it, not a look before it
 		f.Put(api.Job{Zone: "web01", ID: "j1", State: "attach"})
 		<-done
 		if !ch.Changed || ch.Seq == cur.Seq || time.Since(t0) > 5*time.Second {
@@ -452,6 +447,7 @@ func TestLongPoll(t *testing.T) {
 		var ch api.Changes
 		t0 := time.Now()
 		w.ok("GET", fmt.Sprintf("/v1/changes?since=%d&timeout=150ms", cur.Seq), "", &ch)
+		polls.Next(t)
 		if d := time.Since(t0); ch.Changed || ch.Seq != cur.Seq || d < 150*time.Millisecond || d > 5*time.Second {
 			t.Errorf("poll answered %+v after %v", ch, d)
 		}
@@ -479,16 +475,10 @@ func TestLongPoll(t *testing.T) {
 }
 
 func TestCloseEndsLongPoll(t *testing.T) {
-	sock, srv := apitest.Serve(t, apitest.NewFake(), api.ServerOptions{})
+	polls := apitest.NewPolls()
+	sock, srv := apitest.Serve(t, apitest.NewFake(), api.ServerOptions{PollWaiting: polls.Waiting})
 	w := newWire(t, sock)
 	done := make(chan struct{})
-	waiting := make(chan struct{}, 1)
-	defer api.OnPollWait(func() {
-		select {
-		case waiting <- struct{}{}:
-		default:
-		}
-	})()
 	go func() {
 		defer close(done)
 		resp, err := w.hc.Get("http://zoneupd/v1/changes?timeout=60s")
@@ -496,12 +486,111 @@ func TestCloseEndsLongPoll(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	<-waiting
+	polls.Next(t)
 	srv.Close()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("long poll outlived the server")
+	}
+}
+
+// When Serve's context ends (the daemon is done), the long poll in flight
+// is answered "stopping" at once, no new connection is taken, the request
+// in flight gets to finish, and Serve returns having left nothing running:
+// the change feed's goroutine and every connection's are gone.
+func TestServeEndsWithItsContext(t *testing.T) {
+	before := runtime.NumGoroutine()
+	f := apitest.NewFake()
+	f.HoldDone = true
+	polls := apitest.NewPolls()
+	sock := apitest.SocketPath(t)
+	l, err := api.Listen(sock, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := api.NewServer(f, api.ServerOptions{Creds: apitest.Root, PollWaiting: polls.Waiting})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, l) }()
+	w := newWire(t, sock)
+	var cur api.Changes
+	w.ok("GET", "/v1/changes?since=0&timeout=0s", "", &cur) // answered at once: no poll waits
+
+	type reply struct {
+		status int
+		body   []byte
+	}
+	poll, shutdown := make(chan reply, 1), make(chan reply, 1)
+	go func() {
+		resp, err := w.hc.Get(fmt.Sprintf("http://zoneupd/v1/changes?since=%d&timeout=10m", cur.Seq))
+		if err != nil {
+			poll <- reply{0, []byte(err.Error())}
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		poll <- reply{resp.StatusCode, body}
+	}()
+	polls.Next(t)
+	go func() {
+		resp, err := w.hc.Post("http://zoneupd/v1/shutdown?wait=1", "", nil)
+		if err != nil {
+			shutdown <- reply{0, []byte(err.Error())}
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		shutdown <- reply{resp.StatusCode, body}
+	}()
+	<-f.DoneAsked() // a request in flight that is not a long poll
+	t0 := time.Now()
+	cancel()
+	select {
+	case r := <-poll:
+		var e api.ErrorReply
+		if err := json.Unmarshal(r.body, &e); err != nil || r.status != 503 || e.Code != "stopping" || time.Since(t0) > 2*time.Second {
+			t.Errorf("long poll answered %d %s after %v, want 503 stopping at once", r.status, r.body, time.Since(t0))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the long poll outlived the server's context")
+	}
+	if _, err := net.Dial("unix", sock); err == nil {
+		t.Error("the socket still takes connections")
+	}
+	select {
+	case err := <-served:
+		t.Fatalf("Serve returned (%v) with a request in flight", err)
+	default:
+	}
+	f.Finish()
+	var in api.Info
+	if r := <-shutdown; r.status != 200 || json.Unmarshal(r.body, &in) != nil || !in.Stopping {
+		t.Errorf("the request in flight was answered %d %q, want its answer", r.status, r.body)
+	}
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+	w.hc.CloseIdleConnections()
+	waitGoroutines(t, before)
+}
+
+// waitGoroutines fails the test unless the goroutines are back to n
+// within a few seconds (those that ended still take a moment to go).
+func waitGoroutines(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > n {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -515,10 +604,11 @@ func TestShutdownWait(t *testing.T) {
 		w.ok("POST", "/v1/shutdown?wait=1", "", &in)
 		answered <- in
 	}()
+	<-f.DoneAsked() // the request waits for the drain: it cannot answer before Finish
 	select {
 	case <-answered:
 		t.Fatal("shutdown --wait answered before the daemon was done")
-	case <-time.After(200 * time.Millisecond):
+	default:
 	}
 	f.Finish()
 	select {

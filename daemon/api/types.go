@@ -194,34 +194,38 @@ type ErrorReply struct {
 }
 
 // Service is what the API server needs from the daemon. Every method is
-// safe for concurrent use.
+// safe for concurrent use. Every method that does work for a request
+// takes the request's context first (it ends when the client hangs up or
+// the server shuts down) and stops waiting when it ends; Changed,
+// Shutdown and Done only signal, and return at once.
 type Service interface {
 	// Enqueue queues the zones of req, one result each; an error is a
 	// request that is wrong as a whole (a bad allow), nothing queued.
 	Enqueue(ctx context.Context, req EnqueueRequest) ([]EnqueueResult, error)
 	// Jobs calls fn for every job (latest attempt per job id) in enqueue order.
-	Jobs(fn func(Job) error) error
+	Jobs(ctx context.Context, fn func(Job) error) error
 	// Status returns the newest job of a zone (ErrNoJob, ErrBadName...).
-	Status(zone string) (Job, error)
-	Cancel(zone string) error
-	Retry(zone string) error
-	Pause() error
-	Resume() error
+	Status(ctx context.Context, zone string) (Job, error)
+	Cancel(ctx context.Context, zone string) error
+	Retry(ctx context.Context, zone string) error
+	Pause(ctx context.Context) error
+	Resume(ctx context.Context) error
 	Report(ctx context.Context, req ReportRequest) (Report, error)
 	// Forget drops terminal jobs (never one that is not terminal, never a
 	// snapshot).
 	Forget(ctx context.Context, req ForgetRequest) (ForgetResult, error)
 	// Log returns the lines of the zone's newest job after seq.
-	Log(zone string, after uint64) ([]LogLine, error)
+	Log(ctx context.Context, zone string, after uint64) ([]LogLine, error)
 	// Changed returns a channel closed at the next change of any job or of
 	// the queue; call again after it fires.
 	Changed() <-chan struct{}
-	Reload() error
+	Reload(ctx context.Context) error
 	// Shutdown starts the drain and returns at once; Done is closed when the
-	// daemon has persisted everything and is about to exit.
+	// daemon has persisted everything and is about to exit. The drain is
+	// the daemon's: no request's context may cut it short.
 	Shutdown()
 	Done() <-chan struct{}
-	Info() Info
+	Info(ctx context.Context) Info
 }
 
 // codes maps each error kind to its wire code and HTTP status.

@@ -144,21 +144,21 @@ func TestEveryCall(t *testing.T) {
 	}
 }
 
-// Watch wakes on the daemon's change, not on a timer.
+// Watch wakes on the daemon's change, not on a timer, even one that lands
+// while it checks, before it polls.
 func TestWatchWakesOnChange(t *testing.T) {
 	ctx := context.Background()
 	f := apitest.NewFake()
 	f.Put(api.Job{Zone: "web01", ID: "j", State: "attach"})
 	c, _ := start(t, f)
 	checks := 0
-	go func() {
-		time.Sleep(100 * time.Millisecond)
-		f.SetState("web01", "done")
-	}()
 	t0 := time.Now()
 	err := c.Watch(ctx, func() (bool, error) {
 		checks++
 		j, err := c.Status(ctx, "web01")
+		if checks == 1 {
+			f.SetState("web01", "done") // after the look, before the poll
+		}
 		return j.Terminal, err
 	})
 	if err != nil || time.Since(t0) > 5*time.Second || checks != 2 {
@@ -169,14 +169,28 @@ func TestWatchWakesOnChange(t *testing.T) {
 func TestChanges(t *testing.T) {
 	ctx := context.Background()
 	f := apitest.NewFake()
-	c, _ := start(t, f)
+	polls := apitest.NewPolls()
+	sock, _ := apitest.Serve(t, f, api.ServerOptions{PollWaiting: polls.Waiting})
+	c := client.New(sock)
 	t0 := time.Now()
 	if ch, err := c.Changes(ctx, 100*time.Millisecond); err != nil || ch.Changed || time.Since(t0) < 100*time.Millisecond {
 		t.Fatalf("quiet: %v %+v after %v", err, ch, time.Since(t0))
 	}
-	time.AfterFunc(100*time.Millisecond, func() { f.Put(api.Job{Zone: "web01", ID: "j", State: "queued"}) })
-	if ch, err := c.Changes(ctx, 20*time.Second); err != nil || !ch.Changed || time.Since(t0) > 5*time.Second {
-		t.Fatalf("change: %v %+v after %v", err, ch, time.Since(t0))
+	polls.Next(t) // that one
+	type answer struct {
+		ch  api.Changes
+		err error
+	}
+	got := make(chan answer, 1)
+	t0 = time.Now()
+	go func() {
+		ch, err := c.Changes(ctx, 20*time.Second)
+		got <- answer{ch, err}
+	}()
+	polls.Next(t) // the change comes once the poll waits: "from now on" includes it
+	f.Put(api.Job{Zone: "web01", ID: "j", State: "queued"})
+	if a := <-got; a.err != nil || !a.ch.Changed || time.Since(t0) > 5*time.Second {
+		t.Fatalf("change: %v %+v after %v", a.err, a.ch, time.Since(t0))
 	}
 	cur, err := c.ChangesSince(ctx, 0, 0)
 	if err != nil || cur.Seq == 0 {
@@ -203,17 +217,22 @@ func TestWatchDeadline(t *testing.T) {
 func TestShutdownWait(t *testing.T) {
 	f := apitest.NewFake()
 	f.HoldDone = true
-	c, srv := start(t, f)
+	conns := make(chan struct{}, 8)
+	sock, srv := apitest.Serve(t, f, api.ServerOptions{Creds: func(c net.Conn) (api.Cred, error) {
+		conns <- struct{}{}
+		return apitest.Root(c)
+	}})
+	c := client.New(sock)
 	returned := make(chan error, 1)
 	go func() { returned <- c.Shutdown(context.Background(), true) }()
-	for !slices.Contains(f.Calls(), "Shutdown") {
-		time.Sleep(5 * time.Millisecond)
-	}
+	<-conns // the request's
+	<-f.DoneAsked()
 	f.Finish()
+	<-conns // the one the client holds open to see the daemon go
 	select {
 	case err := <-returned:
 		t.Fatalf("returned while the daemon still listens: %v", err)
-	case <-time.After(200 * time.Millisecond):
+	default:
 	}
 	srv.Close() // what the daemon's exit does to its socket
 	select {

@@ -28,6 +28,7 @@ type Fake struct {
 	logs    map[string][]api.LogLine
 	changed chan struct{}
 	done    chan struct{}
+	asked   chan struct{} // closed at the first Done
 	stopped bool
 	paused  bool
 	reason  string
@@ -48,7 +49,7 @@ var _ api.Service = (*Fake)(nil)
 
 // NewFake returns an empty fake.
 func NewFake() *Fake {
-	return &Fake{logs: map[string][]api.LogLine{}, changed: make(chan struct{}), done: make(chan struct{}), Errs: map[string]error{}}
+	return &Fake{logs: map[string][]api.LogLine{}, changed: make(chan struct{}), done: make(chan struct{}), asked: make(chan struct{}), Errs: map[string]error{}}
 }
 
 // Calls returns the calls so far, e.g. "Enqueue web01,web02 allow=remove-conflicts".
@@ -183,7 +184,7 @@ func (f *Fake) nowLocked() time.Time {
 }
 
 // Jobs hands out the jobs in enqueue order.
-func (f *Fake) Jobs(fn func(api.Job) error) error {
+func (f *Fake) Jobs(_ context.Context, fn func(api.Job) error) error {
 	f.mu.Lock()
 	err := f.recordLocked("Jobs")
 	jobs := slices.Clone(f.jobs)
@@ -199,7 +200,7 @@ func (f *Fake) Jobs(fn func(api.Job) error) error {
 	return nil
 }
 
-func (f *Fake) Status(zone string) (api.Job, error) {
+func (f *Fake) Status(_ context.Context, zone string) (api.Job, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.recordLocked("Status %s", zone); err != nil {
@@ -217,7 +218,7 @@ func (f *Fake) statusLocked(zone string) (api.Job, error) {
 }
 
 // Cancel ends a job that is not terminal as cancelled.
-func (f *Fake) Cancel(zone string) error {
+func (f *Fake) Cancel(_ context.Context, zone string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.recordLocked("Cancel %s", zone); err != nil {
@@ -236,7 +237,7 @@ func (f *Fake) Cancel(zone string) error {
 }
 
 // Retry queues a terminal job again as its next attempt.
-func (f *Fake) Retry(zone string) error {
+func (f *Fake) Retry(_ context.Context, zone string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.recordLocked("Retry %s", zone); err != nil {
@@ -254,8 +255,10 @@ func (f *Fake) Retry(zone string) error {
 	return nil
 }
 
-func (f *Fake) Pause() error  { return f.setPaused("Pause", true, "paused by the operator") }
-func (f *Fake) Resume() error { return f.setPaused("Resume", false, "") }
+func (f *Fake) Pause(context.Context) error {
+	return f.setPaused("Pause", true, "paused by the operator")
+}
+func (f *Fake) Resume(context.Context) error { return f.setPaused("Resume", false, "") }
 
 func (f *Fake) setPaused(call string, p bool, reason string) error {
 	f.mu.Lock()
@@ -320,7 +323,7 @@ func (f *Fake) Report(_ context.Context, _ api.ReportRequest) (api.Report, error
 	return rep, nil
 }
 
-func (f *Fake) Log(zone string, after uint64) ([]api.LogLine, error) {
+func (f *Fake) Log(_ context.Context, zone string, after uint64) ([]api.LogLine, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.recordLocked("Log %s %d", zone, after); err != nil {
@@ -344,7 +347,7 @@ func (f *Fake) Changed() <-chan struct{} {
 	return f.changed
 }
 
-func (f *Fake) Reload() error {
+func (f *Fake) Reload(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.recordLocked("Reload")
@@ -362,9 +365,23 @@ func (f *Fake) Shutdown() {
 	f.fireLocked()
 }
 
-func (f *Fake) Done() <-chan struct{} { return f.done }
+// Done is closed by Shutdown, or with HoldDone by Finish.
+func (f *Fake) Done() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	select {
+	case <-f.asked:
+	default:
+		close(f.asked)
+	}
+	return f.done
+}
 
-func (f *Fake) Info() api.Info {
+// DoneAsked is closed once something has asked for Done: with HoldDone, a
+// shutdown --wait is then waiting for Finish.
+func (f *Fake) DoneAsked() <-chan struct{} { return f.asked }
+
+func (f *Fake) Info(context.Context) api.Info {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	in := api.Info{PID: os.Getpid(), Paused: f.paused, Reason: f.reason, Concurrency: 2, Window: "always", Stopping: f.stopped}
@@ -404,10 +421,38 @@ func Serve(t testing.TB, svc api.Service, opts api.ServerOptions) (string, *api.
 		opts.Creds = Root
 	}
 	srv := api.NewServer(svc, opts)
-	go srv.Serve(l)
+	go srv.Serve(context.Background(), l)
 	t.Cleanup(func() { srv.Close() })
 	return path, srv
 }
 
 // Root is a Creds function for which every peer is root.
 func Root(net.Conn) (api.Cred, error) { return api.Cred{PID: os.Getpid()}, nil }
+
+// Polls tells a test when a long poll has started waiting for a change,
+// so that it changes something then rather than after a sleep "to let
+// the poll start". Pass its Waiting as ServerOptions.PollWaiting.
+type Polls struct{ ch chan struct{} }
+
+// NewPolls returns a Polls that has seen no poll yet.
+func NewPolls() *Polls { return &Polls{ch: make(chan struct{}, 64)} }
+
+// Waiting is the hook: one more poll waits.
+func (p *Polls) Waiting() {
+	select {
+	case p.ch <- struct{}{}:
+	default: // nobody counts this many; Next only needs one
+	}
+}
+
+// Next returns once the next long poll (the first not returned yet by an
+// earlier Next) is waiting, and fails the test after 10 seconds. Call it
+// from the test's goroutine.
+func (p *Polls) Next(t testing.TB) {
+	t.Helper()
+	select {
+	case <-p.ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no long poll started waiting")
+	}
+}

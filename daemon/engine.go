@@ -30,6 +30,9 @@ type Engine struct {
 	cfg   atomic.Pointer[Config]
 	// reload re-reads the configuration (flags over SMF properties).
 	reload func() (Config, error)
+	// spawn, when set, runs the host's tools in place of their processes
+	// (Options.Spawn; tests only).
+	spawn host.SpawnFunc
 
 	mu        sync.Mutex
 	queue     []string           // queued job ids, enqueue order
@@ -128,6 +131,7 @@ func (e *Engine) jobTools(jobID string, rung *atomic.Pointer[string]) (host.Tool
 	r := host.NewRunner()
 	r.ChangeTimeout = cfg.StageTimeout
 	r.ReadTimeout = min(cfg.StageTimeout, 2*time.Minute)
+	r.Spawn = e.spawn
 	x := factExec{facts: e.facts, inner: r}
 	if jobID == "" {
 		r.Observe = e.observeTool

@@ -694,7 +694,16 @@ func (s *scenarioRun) dump() {
 	}
 	for _, z := range slices.Sorted(maps.Keys(s.jobs())) {
 		j := s.jobs()[z]
-		s.t.Logf("job %s: %s %s/%s cause %q error %q warnings %q\n  %s", z, j.State, j.Result, j.Rung, j.Cause, j.Error, j.Warnings, steps(j))
+		var events []string
+		if lines, err := s.lives[len(s.lives)-1].e.Log(z, 0); err == nil {
+			for _, l := range lines {
+				if l.Kind == "event" {
+					events = append(events, strings.ReplaceAll(l.Text, s.host.World, "W"))
+				}
+			}
+		}
+		s.t.Logf("job %s: %s %s/%s cause %q error %q warnings %q\n  %s\n  events:\n\t%s", z, j.State, j.Result, j.Rung, j.Cause, j.Error, j.Warnings,
+			steps(j), strings.Join(events, "\n\t"))
 	}
 	inv, _ := sim.ReadInvocations(s.host.World)
 	var b strings.Builder

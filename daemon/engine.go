@@ -108,7 +108,11 @@ func NewEngine(store persist.Store, cfg Config, reload func() (Config, error), l
 	e.gz.config = e.config
 	e.gz.keep = e.mayNeedGlobal
 	e.soft, e.softCancel = context.WithCancel(context.Background())
-	e.hard, e.hardCancel = context.WithCancel(context.Background())
+	// A tool killed at the drain's end fails with errInterrupted (its
+	// error wraps the context's cause), as a shutdown, not as the zone's
+	// failure: the job stays where it stood and resumes at the next start.
+	hard, stop := context.WithCancelCause(context.Background())
+	e.hard, e.hardCancel = hard, func() { stop(errInterrupted) }
 	go e.metricsLoop()
 	return e
 }

@@ -60,6 +60,9 @@ func (r *run) snapshot(ctx context.Context) (fsm.Event, error) {
 			return "", err
 		}
 		if err := r.t.Snapshot(ctx, name); err != nil {
+			if errorsIsInterrupted(err) {
+				return "", err // killed at the drain's end: looked at again at the next start
+			}
 			r.job.Pending = ""
 			return fail(err) // the tool's error names the command
 		}

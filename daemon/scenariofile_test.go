@@ -47,14 +47,16 @@ import (
 //	                               the world; a call "before" never starts,
 //	                               calls under way are killed (their ctx ends)
 //	hold before CMD                the next call holding CMD waits ...
-//	held                           ... until this sees it waiting ...
-//	release                        ... and this lets it go
+//	held [CMD]                     ... until this sees it waiting ...
+//	release [CMD]                  ... and this lets it go (several holds may
+//	                               be armed: CMD names one, default the last)
 //	enqueue [--allow R,..] [--no-boot] ZONE...   (starts the engine if none runs)
 //	cancel ZONE | retry ZONE | pause | resume
 //	crashed                        wait until the crash point has come
 //	restart                        after a crash: a new engine on the clone; with
 //	                               no crash: drain the engine, start another
 //	reboot                         zonesim reboot (the host, not the daemon)
+//	sleep DURATION                 let the engine run on (to show a race only)
 //	wait [ZONE...]                 until those jobs (default: all) are terminal
 //	expect                         every indented line is one check:
 //	  job ZONE RESULT [RUNG]       result and rung ("-": none)
@@ -69,8 +71,9 @@ import (
 //	  log ZONE PATTERN             some line of the job's log matches
 //	  snapshot ZONE taken|none     the job's snapshot exists on the zonepath (or
 //	                               the job named none and the zone has no zoneup one)
-//	  COUNT CMD                    so many calls (started) hold CMD: "one zfs
-//	                               snapshot -r", "no zfs rollback", "2 ... halt"
+//	  COUNT [ok] CMD               so many calls (started; ok: that ended with
+//	                               exit 0) hold CMD: "one zfs snapshot -r",
+//	                               "no zfs rollback", "2 ... halt"
 //	  zone ZONE STATE [k=v...]     the zone in the world: entire=VER|gz|before,
 //	                               mounted=yes|no, packages=before|changed,
 //	                               publishers=before, files=before (every file of
@@ -166,7 +169,7 @@ type scenarioRun struct {
 
 	mu    sync.Mutex // crash, hold
 	crash *crashPoint
-	hold  *holdPoint
+	holds []*holdPoint
 }
 
 // crashPoint is an armed "crash after|before".
@@ -272,7 +275,7 @@ func (s *scenarioRun) do(c scriptCmd) {
 			s.fail(c.line, "hold before CMD")
 		}
 		s.mu.Lock()
-		s.hold = &holdPoint{line: c.line, pattern: strings.Join(c.args[1:], " "), reached: make(chan struct{}), release: make(chan struct{})}
+		s.holds = append(s.holds, &holdPoint{line: c.line, pattern: strings.Join(c.args[1:], " "), reached: make(chan struct{}), release: make(chan struct{})})
 		s.mu.Unlock()
 	case "held":
 		h := s.holdPoint(c)
@@ -285,7 +288,7 @@ func (s *scenarioRun) do(c scriptCmd) {
 		h := s.holdPoint(c)
 		close(h.release)
 		s.mu.Lock()
-		s.hold = nil
+		s.holds = slices.DeleteFunc(s.holds, func(x *holdPoint) bool { return x == h })
 		s.mu.Unlock()
 	case "enqueue":
 		needWorld()
@@ -335,6 +338,12 @@ func (s *scenarioRun) do(c scriptCmd) {
 		s.awaitCrash(c)
 	case "restart":
 		s.restart(c)
+	case "sleep":
+		d, err := time.ParseDuration(c.rest)
+		if err != nil {
+			s.fail(c.line, "sleep DURATION: %v", err)
+		}
+		time.Sleep(d)
 	case "reboot":
 		needWorld()
 		if err := sim.Reboot(s.host.World); err != nil {
@@ -350,14 +359,19 @@ func (s *scenarioRun) do(c scriptCmd) {
 	}
 }
 
+// holdPoint is the hold a held or release names: the one whose pattern
+// is its argument, or the last one armed.
 func (s *scenarioRun) holdPoint(c scriptCmd) *holdPoint {
 	s.mu.Lock()
-	h := s.hold
-	s.mu.Unlock()
-	if h == nil {
-		s.fail(c.line, "%s without hold", c.name)
+	for i := len(s.holds) - 1; i >= 0; i-- {
+		if h := s.holds[i]; c.rest == "" || h.pattern == c.rest {
+			s.mu.Unlock()
+			return h
+		}
 	}
-	return h
+	s.mu.Unlock()
+	s.fail(c.line, "%s: no such hold", c.name)
+	return nil
 }
 
 // fastDir is a new folder on a memory file system when the host has one
@@ -495,12 +509,13 @@ func (l *life) spawn(ctx context.Context, argv []string, stdin io.Reader, stdout
 		return l.afterDeath()
 	}
 	s.mu.Lock()
-	h := s.hold
-	if h != nil && !h.taken && cmdMatch(h.pattern, cmd) {
-		h.taken = true
-		close(h.reached)
-	} else {
-		h = nil
+	var h *holdPoint
+	for _, x := range s.holds {
+		if !x.taken && cmdMatch(x.pattern, cmd) {
+			h, x.taken = x, true
+			close(x.reached)
+			break
+		}
 	}
 	s.mu.Unlock()
 	if h != nil {
@@ -774,10 +789,14 @@ func (s *scenarioRun) check(text string, jobs map[string]api.Job, after *sim.Sta
 		if !ok {
 			n, _ = strconv.Atoi(w[0])
 		}
-		pattern := strings.Join(w[1:], " ")
+		words, succeeded := w[1:], false
+		if len(words) > 1 && words[0] == "ok" {
+			words, succeeded = words[1:], true
+		}
+		pattern := strings.Join(words, " ")
 		var got []string
 		for _, i := range inv {
-			if cmdMatch(pattern, i.Cmd()) {
+			if cmdMatch(pattern, i.Cmd()) && (!succeeded || i.Ended && i.Code == 0) {
 				got = append(got, fmt.Sprintf("%d: %s", i.Seq, strings.ReplaceAll(i.Cmd(), s.host.World, "W")))
 			}
 		}

@@ -87,7 +87,13 @@ func (g *globalPublishers) strippedFor(job string) []string {
 func (g *globalPublishers) original(ctx context.Context, t host.Tools) ([]host.Publisher, error) {
 	// A plain read of the record needs no mu: the store is safe for
 	// concurrent use, and mu may be held by a restore that waits for
-	// running attach -u calls.
+	// running attach -u calls. The live list is read under the read side
+	// of the change lock, the record looked at under it too: a strip
+	// records before it changes anything and then waits for this read, so
+	// the list is never read half stripped (a publisher unset between the
+	// listing and its own read failed the read).
+	g.change.RLock()
+	defer g.change.RUnlock()
 	rec, err := g.store.Global()
 	if err != nil {
 		return nil, err
@@ -103,6 +109,10 @@ func (g *globalPublishers) original(ctx context.Context, t host.Tools) ([]host.P
 // order, origins, mirrors): the record if there is one, else the live
 // listing, without the per-publisher reads of original.
 func (g *globalPublishers) originals(ctx context.Context, t host.Tools) ([]host.Publisher, error) {
+	// As original: a listing taken half way through a strip would miss
+	// global publishers (and zone-publishers would take them for foreign).
+	g.change.RLock()
+	defer g.change.RUnlock()
 	rec, err := g.store.Global()
 	if err != nil {
 		return nil, err

@@ -204,6 +204,7 @@ type life struct {
 	mu       sync.Mutex
 	running  map[int]context.CancelFunc // calls under way
 	next     int
+	inWorld  sync.WaitGroup // calls in the world now
 }
 
 func newScenarioRun(t *testing.T, file string) *scenarioRun {
@@ -543,11 +544,13 @@ func (l *life) spawn(ctx context.Context, argv []string, stdin io.Reader, stdout
 	id := l.next
 	l.next++
 	l.running[id] = cancel
+	l.inWorld.Add(1)
 	l.mu.Unlock()
 	code := s.host.Run(ctx, tool, argv[1:], stdin, stdout, stderr)
 	l.mu.Lock()
 	delete(l.running, id)
 	l.mu.Unlock()
+	l.inWorld.Done()
 	if l.isDead() {
 		return l.afterDeath() // killed with the engine: it never learns the outcome
 	}
@@ -576,7 +579,10 @@ func (s *scenarioRun) crashes(l *life, at, cmd string) bool {
 func (l *life) isDead() bool { return l.dying.Load() }
 
 // die is kill -9 of the engine: every later call blocks (afterDeath), the
-// calls under way are killed, and the store is kept as it is now.
+// store is kept as it is now, and the calls under way are killed with it,
+// as zonesim's crash hook kills every tool of the world (and SMF, every
+// process of the contract): the next engine starts once they are gone, so
+// it never meets a tool of the dead one still at work.
 func (l *life) die() {
 	l.deadOnce.Do(func() {
 		l.mu.Lock()
@@ -586,6 +592,7 @@ func (l *life) die() {
 		}
 		l.mu.Unlock()
 		l.clone = l.store.Clone()
+		l.inWorld.Wait()
 		close(l.dead)
 	})
 }

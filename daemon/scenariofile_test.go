@@ -46,7 +46,7 @@ import (
 //	                               does later blocks, so nothing more reaches
 //	                               the world; a call "before" never starts,
 //	                               calls under way are killed (their ctx ends)
-//	hold before CMD                the next call holding CMD waits ...
+//	hold before [#N] CMD           the next (Nth) call holding CMD waits ...
 //	held [CMD]                     ... until this sees it waiting ...
 //	release [CMD]                  ... and this lets it go (several holds may
 //	                               be armed: CMD names one, default the last)
@@ -182,11 +182,12 @@ type crashPoint struct {
 
 // holdPoint is an armed "hold before".
 type holdPoint struct {
-	line    int
-	pattern string
-	reached chan struct{}
-	release chan struct{}
-	taken   bool
+	line      int
+	pattern   string
+	nth, seen int
+	reached   chan struct{}
+	release   chan struct{}
+	taken     bool
 }
 
 // life is one engine, from its start to its death (a crash point) or the
@@ -258,11 +259,9 @@ func (s *scenarioRun) do(c scriptCmd) {
 		if len(c.args) < 2 || (c.args[0] != "after" && c.args[0] != "before") {
 			s.fail(c.line, "crash after|before [#N] CMD")
 		}
-		cp := &crashPoint{line: c.line, at: c.args[0], nth: 1}
-		words := c.args[1:]
-		if n, err := strconv.Atoi(strings.TrimPrefix(words[0], "#")); strings.HasPrefix(words[0], "#") && err == nil && len(words) > 1 {
-			cp.nth, words = n, words[1:]
-		}
+		cp := &crashPoint{line: c.line, at: c.args[0]}
+		var words []string
+		cp.nth, words = nthOf(c.args[1:])
 		cp.pattern = strings.Join(words, " ")
 		s.mu.Lock()
 		if s.crash != nil && s.crash.victim == nil {
@@ -273,10 +272,12 @@ func (s *scenarioRun) do(c scriptCmd) {
 		s.mu.Unlock()
 	case "hold":
 		if len(c.args) < 2 || c.args[0] != "before" {
-			s.fail(c.line, "hold before CMD")
+			s.fail(c.line, "hold before [#N] CMD")
 		}
+		nth, words := nthOf(c.args[1:])
 		s.mu.Lock()
-		s.holds = append(s.holds, &holdPoint{line: c.line, pattern: strings.Join(c.args[1:], " "), reached: make(chan struct{}), release: make(chan struct{})})
+		s.holds = append(s.holds, &holdPoint{line: c.line, pattern: strings.Join(words, " "), nth: nth,
+			reached: make(chan struct{}), release: make(chan struct{})})
 		s.mu.Unlock()
 	case "held":
 		h := s.holdPoint(c)
@@ -363,9 +364,13 @@ func (s *scenarioRun) do(c scriptCmd) {
 // holdPoint is the hold a held or release names: the one whose pattern
 // is its argument, or the last one armed.
 func (s *scenarioRun) holdPoint(c scriptCmd) *holdPoint {
+	name := c.rest
+	if n, words := nthOf(c.args); n > 1 {
+		name = strings.Join(words, " ")
+	}
 	s.mu.Lock()
 	for i := len(s.holds) - 1; i >= 0; i-- {
-		if h := s.holds[i]; c.rest == "" || h.pattern == c.rest {
+		if h := s.holds[i]; name == "" || h.pattern == name {
 			s.mu.Unlock()
 			return h
 		}
@@ -513,6 +518,9 @@ func (l *life) spawn(ctx context.Context, argv []string, stdin io.Reader, stdout
 	var h *holdPoint
 	for _, x := range s.holds {
 		if !x.taken && cmdMatch(x.pattern, cmd) {
+			if x.seen++; x.seen < x.nth {
+				continue
+			}
 			h, x.taken = x, true
 			close(x.reached)
 			break
@@ -559,6 +567,16 @@ func (l *life) spawn(ctx context.Context, argv []string, stdin io.Reader, stdout
 		return l.afterDeath()
 	}
 	return code
+}
+
+// nthOf splits "#N CMD..." into N and the command (N is 1 without #N).
+func nthOf(words []string) (int, []string) {
+	if len(words) > 1 && strings.HasPrefix(words[0], "#") {
+		if n, err := strconv.Atoi(words[0][1:]); err == nil && n > 0 {
+			return n, words[1:]
+		}
+	}
+	return 1, words
 }
 
 // crashes reports whether the armed crash point is this call, at this

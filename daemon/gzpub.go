@@ -82,6 +82,13 @@ func (g *globalPublishers) strippedFor(job string) []string {
 	return slices.DeleteFunc(slices.Clone(rec.Holders), func(h string) bool { return h == job })
 }
 
+// stripped reports whether the global zone is recorded stripped: for
+// holders, or kept for a job that may still need it.
+func (g *globalPublishers) stripped() bool {
+	rec, err := g.store.Global()
+	return err == nil && rec != nil && rec.Stripped
+}
+
 // original returns the global zone's publishers as they were before zoneup
 // changed them: the record if there is one, else the live list.
 func (g *globalPublishers) original(ctx context.Context, t host.Tools) ([]host.Publisher, error) {

@@ -1173,3 +1173,45 @@ func (s *scenarioRun) zoneFiles(z sim.ZoneState) map[string]string {
 	})
 	return out
 }
+
+// The scenario files' own parts: the script reader and the patterns.
+func TestScenarioScript(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.txt")
+	os.WriteFile(good, []byte("# comment\nworld\n  {\"zones\": []}\n\n\tmore\nenqueue  z1 z2\nexpect\n  one zfs  snapshot\n"), 0o644)
+	cmds, err := parseScript(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cmds) != 3 || cmds[0].name != "world" || len(cmds[0].block) != 2 || cmds[0].block[1].line != 5 ||
+		cmds[1].rest != "z1 z2" || fmt.Sprint(cmds[1].args) != "[z1 z2]" || cmds[2].block[0].text != "one zfs  snapshot" {
+		t.Errorf("parsed %+v", cmds)
+	}
+	bad := filepath.Join(dir, "bad.txt")
+	os.WriteFile(bad, []byte("# first\n  indented\n"), 0o644)
+	if _, err := parseScript(bad); err == nil || !strings.Contains(err.Error(), "bad.txt:2:") {
+		t.Errorf("indented first line: %v", err)
+	}
+	for _, c := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"abc", "abc", true}, {"abc", "abcd", false}, {"a*c", "abbc", true}, {"a*c", "abcd", false},
+		{"*", "", true}, {"a*b*c", "axbyc", true}, {"a*b*c", "axcyb", false}, {"ab*ba", "aba", false},
+		{"transport * http://x/*", "transport solaris http://x/y", true},
+	} {
+		if got := globWhole(c.pattern, c.s); got != c.want {
+			t.Errorf("globWhole(%q, %q) = %v", c.pattern, c.s, got)
+		}
+	}
+	if !cmdMatch("zfs snapshot -r", "zfs snapshot -r rpool/zones/z1@x") || cmdMatch("zfs snapshot", "zfs list -t snapshot") ||
+		!cmdMatch("pkg -R * image-update", "pkg -R /w/zones/z1/root image-update -v") {
+		t.Error("cmdMatch")
+	}
+	if n, w := nthOf([]string{"#3", "attach", "-u"}); n != 3 || fmt.Sprint(w) != "[attach -u]" {
+		t.Errorf("nthOf: %d %v", n, w)
+	}
+	if n, w := nthOf([]string{"#3"}); n != 1 || len(w) != 1 {
+		t.Errorf("nthOf of a lone #3: %d %v", n, w)
+	}
+}

@@ -82,6 +82,8 @@ import (
 //	  file ZONE PATH before|changed|absent   one file of the zone BE
 //	  order CMD < CMD              the first call holding one comes before the
 //	                               first holding the other
+//	  nothing done twice           no completed zfs snapshot, uninstall or
+//	                               image-create twice, one zoneup snapshot a zone
 //	  gz publishers unchanged|stripped
 //	  paused [PATTERN] | not paused
 //	  as zonesim expects [ZONE...] each job's result and rung as the zone's
@@ -660,12 +662,34 @@ func (s *scenarioRun) awaitCrash(c scriptCmd) *life {
 	if cp == nil {
 		s.fail(c.line, "%s: no crash point", c.name)
 	}
-	select {
-	case <-cur.dead:
-	case <-time.After(10 * time.Second):
-		s.fail(c.line, "%s: the crash point %q (line %d) was not reached", c.name, cp.pattern, cp.line)
+	deadline := time.After(10 * time.Second)
+	for {
+		ch := cur.e.Changed()
+		idle := true
+		_ = cur.e.Jobs(func(j api.Job) error {
+			idle = idle && j.Terminal
+			return nil
+		})
+		if idle && !cur.isDead() {
+			// Every job ended: the call will not come. (A last look: the
+			// crash may have come with the last change.)
+			select {
+			case <-cur.dead:
+				return cur
+			case <-time.After(50 * time.Millisecond):
+			}
+			if !cur.isDead() {
+				s.fail(c.line, "%s: the crash point %q (line %d) was not reached: every job ended", c.name, cp.pattern, cp.line)
+			}
+		}
+		select {
+		case <-cur.dead:
+			return cur
+		case <-ch:
+		case <-deadline:
+			s.fail(c.line, "%s: the crash point %q (line %d) was not reached", c.name, cp.pattern, cp.line)
+		}
 	}
-	return cur
 }
 
 // wait waits until the jobs of zones (all when none) are terminal.
@@ -744,6 +768,13 @@ func (s *scenarioRun) dump() {
 		}
 		s.t.Logf("job %s: %s %s/%s cause %q error %q warnings %q\n  %s\n  events:\n\t%s", z, j.State, j.Result, j.Rung, j.Cause, j.Error, j.Warnings,
 			steps(j), strings.Join(events, "\n\t"))
+	}
+	if st, err := sim.Load(s.host.World); err == nil {
+		for _, z := range st.Zones {
+			b := s.before.Zone(z.Name)
+			s.t.Logf("zone %s: %s, entire %s (before: %s, entire %s), snapshots %q", z.Name, z.State, z.Entire, b.State, b.Entire,
+				z.Snapshots)
+		}
 	}
 	inv, _ := sim.ReadInvocations(s.host.World)
 	var b strings.Builder
@@ -896,6 +927,34 @@ func (s *scenarioRun) check(text string, jobs map[string]api.Job, after *sim.Sta
 			want := s.before.Expect(z, ladder, j.Allow)
 			if !ok || !want.Matches(j.Result, j.Rung) {
 				bad = append(bad, fmt.Sprintf("%s ended %s/%s, zonesim expects %s/%s (alt %q)", z, j.Result, j.Rung, want.Result, want.Rung, want.Alt))
+			}
+		}
+		return strings.Join(bad, "; ")
+	case "nothing":
+		if strings.Join(w[1:], " ") != "done twice" {
+			break
+		}
+		// As the crash tests prove it: no completed snapshot, uninstall or
+		// image-create repeated, at most one zoneup snapshot per zonepath.
+		seen := map[string]int{}
+		var bad []string
+		for _, i := range inv {
+			c := i.Cmd()
+			if i.Ended && i.Code == 0 && (strings.HasPrefix(c, "zfs snapshot") || strings.Contains(c, " uninstall ") || strings.Contains(c, " image-create ")) {
+				if seen[c]++; seen[c] == 2 {
+					bad = append(bad, "completed twice: "+strings.ReplaceAll(c, s.host.World, "W"))
+				}
+			}
+		}
+		for _, z := range after.Zones {
+			n := 0
+			for _, sn := range z.Snapshots {
+				if z.Dataset != "" && strings.HasPrefix(sn, z.Dataset+"@zoneup-") {
+					n++
+				}
+			}
+			if n > 1 {
+				bad = append(bad, fmt.Sprintf("%s has %d zoneup snapshots", z.Name, n))
 			}
 		}
 		return strings.Join(bad, "; ")

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"zoneup/daemon/api"
+	"zoneup/host"
 	"zoneup/persist"
 )
 
@@ -29,6 +30,9 @@ type Options struct {
 	Hangup <-chan os.Signal
 	// Ready is called once the control socket listens.
 	Ready func()
+	// Spawn runs the host's tools in place of their processes (tests: the
+	// simulator in process, sim.Host); nil runs the tools found on PATH.
+	Spawn host.SpawnFunc
 }
 
 // Run is the daemon: open the store (the single-instance guard), listen on
@@ -61,6 +65,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("%w: %s: %v (move it aside; it is never overwritten)", persist.ErrCorrupt, cfg.DBPath, err)
 	}
 	e := NewEngine(store, cfg, o.Reload, o.Log)
+	e.spawn = o.Spawn
 	l, err := api.Listen(cfg.SocketPath, 0o660)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSocket, err)

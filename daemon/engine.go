@@ -30,6 +30,9 @@ type Engine struct {
 	cfg   atomic.Pointer[Config]
 	// reload re-reads the configuration (flags over SMF properties).
 	reload func(context.Context) (Config, error)
+	// spawn, when set, runs the host's tools in place of their processes
+	// (Options.Spawn; tests only).
+	spawn host.SpawnFunc
 
 	mu        sync.Mutex
 	queue     []string           // queued job ids, enqueue order
@@ -111,7 +114,11 @@ func NewEngine(store persist.Store, cfg Config, reload func(context.Context) (Co
 	e.gz.config = e.config
 	e.gz.keep = e.mayNeedGlobal
 	e.soft, e.softCancel = context.WithCancel(context.Background())
-	e.hard, e.hardCancel = context.WithCancel(context.Background())
+	// A tool killed at the drain's end fails with errInterrupted (its
+	// error wraps the context's cause), as a shutdown, not as the zone's
+	// failure: the job stays where it stood and resumes at the next start.
+	hard, stop := context.WithCancelCause(context.Background())
+	e.hard, e.hardCancel = hard, func() { stop(errInterrupted) }
 	go e.metricsLoop()
 	return e
 }
@@ -134,6 +141,7 @@ func (e *Engine) jobTools(jobID string, rung *atomic.Pointer[string]) (host.Tool
 	r := host.NewRunner()
 	r.ChangeTimeout = cfg.StageTimeout
 	r.ReadTimeout = min(cfg.StageTimeout, 2*time.Minute)
+	r.Spawn = e.spawn
 	x := factExec{facts: e.facts, inner: r}
 	if jobID == "" {
 		r.Observe = e.observeTool

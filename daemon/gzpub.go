@@ -82,12 +82,25 @@ func (g *globalPublishers) strippedFor(job string) []string {
 	return slices.DeleteFunc(slices.Clone(rec.Holders), func(h string) bool { return h == job })
 }
 
+// stripped reports whether the global zone is recorded stripped: for
+// holders, or kept for a job that may still need it.
+func (g *globalPublishers) stripped() bool {
+	rec, err := g.store.Global()
+	return err == nil && rec != nil && rec.Stripped
+}
+
 // original returns the global zone's publishers as they were before zoneup
 // changed them: the record if there is one, else the live list.
 func (g *globalPublishers) original(ctx context.Context, t host.Tools) ([]host.Publisher, error) {
 	// A plain read of the record needs no mu: the store is safe for
 	// concurrent use, and mu may be held by a restore that waits for
-	// running attach -u calls.
+	// running attach -u calls. The live list is read under the read side
+	// of the change lock, the record looked at under it too: a strip
+	// records before it changes anything and then waits for this read, so
+	// the list is never read half stripped (a publisher unset between the
+	// listing and its own read failed the read).
+	g.change.RLock()
+	defer g.change.RUnlock()
 	rec, err := g.store.Global()
 	if err != nil {
 		return nil, err
@@ -103,6 +116,10 @@ func (g *globalPublishers) original(ctx context.Context, t host.Tools) ([]host.P
 // order, origins, mirrors): the record if there is one, else the live
 // listing, without the per-publisher reads of original.
 func (g *globalPublishers) originals(ctx context.Context, t host.Tools) ([]host.Publisher, error) {
+	// As original: a listing taken half way through a strip would miss
+	// global publishers (and zone-publishers would take them for foreign).
+	g.change.RLock()
+	defer g.change.RUnlock()
 	rec, err := g.store.Global()
 	if err != nil {
 		return nil, err

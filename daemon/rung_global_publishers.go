@@ -17,7 +17,9 @@ import (
 // OmniOS: reference 10.3) the strip helps only when the failure was on a
 // global publisher other than the first-ranked one; a typical OmniOS host
 // has omnios and extra.omnios, and stripping it for every failing zone
-// would change the host for nothing. Where pkg does not say whether a
+// would change the host for nothing; unless the failed attach -u ran with
+// the global zone stripped for another job, whose strip this job then
+// holds too. Where pkg does not say whether a
 // publisher is enabled, zoneup does not strip: it could not restore the
 // list exactly.
 func (r *run) rungGlobalPublishers(ctx context.Context) (bool, error) {
@@ -25,7 +27,11 @@ func (r *run) rungGlobalPublishers(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if copies && r.job.FailPublisher == "" {
+	// An attach -u that ran while the global zone was stripped for another
+	// job could not name a stripped publisher: then the strip is held for
+	// this job too (the keeper has kept it so far: this job is not past
+	// the rung), rather than restored under its next attach -u.
+	if copies && r.job.FailPublisher == "" && !r.job.GZHolder && !r.e.gz.stripped() {
 		return false, r.skip("remediate", domain.RungGlobalPublishers,
 			"attach -u copies the global publishers into the zone here, and the attach log names no origin of a global publisher other than the first-ranked one")
 	}

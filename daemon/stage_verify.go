@@ -40,6 +40,9 @@ func (r *run) verify(ctx context.Context) (fsm.Event, error) {
 			return "", errInterrupted
 		}
 	}
+	if errorsIsInterrupted(lastErr) {
+		return "", lastErr // zlogin killed at the drain's end: verified at the next start
+	}
 	switch {
 	case lastErr != nil:
 		r.warn("verify: zlogin: " + lastErr.Error())

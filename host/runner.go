@@ -75,7 +75,19 @@ type Runner struct {
 	// copies that stream: it must be safe for concurrent use. It sees
 	// everything, also what the bounded Result keeps only in part.
 	Line func(argv []string, stream, line string)
+	// Spawn, when set, runs the tool in place of its process (tests: the
+	// simulator in process); nil spawns the tool found on PATH. See
+	// SpawnFunc. Everything else (hooks, timeouts, bounds, the Result)
+	// is the same either way.
+	Spawn SpawnFunc
 }
+
+// SpawnFunc runs one tool: argv[0] is the tool's name as given (no PATH
+// look-up), stdin is nil when the tool gets no input, and it returns the
+// exit code (-1: killed). It must return soon after ctx is done, as a
+// killed process would; the Runner then reports the run as killed (a
+// timeout, or ctx's error) whatever non-zero code it returns.
+type SpawnFunc func(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) int
 
 // NewRunner returns a Runner with the default timeouts and bounds.
 func NewRunner() *Runner {
@@ -121,11 +133,14 @@ func (r *Runner) run(ctx context.Context, change bool, stdin []byte, argv []stri
 	if err := ctx.Err(); err != nil {
 		return finish(nil, err)
 	}
-	// Looked up now, not once: PATH is read at every run so a test (or an
-	// operator fixing the manifest) can change it.
-	path, err := exec.LookPath(argv[0])
-	if err != nil {
-		return finish(nil, err)
+	path := ""
+	if r.Spawn == nil {
+		// Looked up now, not once: PATH is read at every run so a test (or
+		// an operator fixing the manifest) can change it.
+		var err error
+		if path, err = exec.LookPath(argv[0]); err != nil {
+			return finish(nil, err)
+		}
 	}
 
 	timeout := r.ReadTimeout
@@ -144,26 +159,54 @@ func (r *Runner) run(ctx context.Context, change bool, stdin []byte, argv []stri
 	}
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// killed is the Result of a run stopped by us. A deadline (ours or
+	// ctx's) is a timeout; a cancelled ctx is not.
+	killed := func() Result {
+		res.Code = -1
+		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return finish(nil, context.Cause(ctx))
+		}
+		return finish(ErrTimeout, fmt.Errorf("killed at the %s timeout", timeout))
+	}
 
 	stdout, stderr := newBoundedBuffer(limit), newBoundedBuffer(limit)
+	var outW, errW io.Writer = stdout, stderr
+	var outLines, errLines *lineSplitter
+	if r.Line != nil {
+		outLines = &lineSplitter{fn: func(l string) { r.Line(res.Argv, "stdout", l) }}
+		errLines = &lineSplitter{fn: func(l string) { r.Line(res.Argv, "stderr", l) }}
+		outW, errW = io.MultiWriter(stdout, outLines), io.MultiWriter(stderr, errLines)
+	}
+	var in io.Reader
+	if stdin != nil {
+		in = bytes.NewReader(stdin)
+	}
+	if r.Start != nil {
+		r.Start(res.Argv)
+	}
+	if r.Spawn != nil {
+		code := r.Spawn(runCtx, res.Argv, in, outW, errW)
+		if outLines != nil {
+			outLines.flush()
+			errLines.flush()
+		}
+		res.Stdout, res.Stderr = stdout.Bytes(), stderr.Bytes()
+		switch {
+		case code != 0 && runCtx.Err() != nil:
+			return killed()
+		case code < 0:
+			return finish(nil, errors.New("terminated"))
+		}
+		res.Code = code
+		return finish(nil, nil)
+	}
+
 	cmd := exec.CommandContext(runCtx, path, argv[1:]...)
 	cmd.Env = childEnv(os.Environ())
 	// A fixed working directory: old pkg clients search for the image
 	// upward from the cwd when -R is missing (reference 6.3).
 	cmd.Dir = "/"
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var outLines, errLines *lineSplitter
-	if r.Line != nil {
-		outLines = &lineSplitter{fn: func(l string) { r.Line(res.Argv, "stdout", l) }}
-		errLines = &lineSplitter{fn: func(l string) { r.Line(res.Argv, "stderr", l) }}
-		cmd.Stdout, cmd.Stderr = io.MultiWriter(stdout, outLines), io.MultiWriter(stderr, errLines)
-	}
-	if r.Start != nil {
-		r.Start(res.Argv)
-	}
+	cmd.Stdout, cmd.Stderr, cmd.Stdin = outW, errW, in
 	setProcessGroup(cmd)
 	grace := r.KillGrace
 	if grace <= 0 {
@@ -185,7 +228,7 @@ func (r *Runner) run(ctx context.Context, change bool, stdin []byte, argv []stri
 	}
 	cmd.WaitDelay = grace + waitDelay
 
-	err = cmd.Run()
+	err := cmd.Run()
 	close(exited)
 	if outLines != nil {
 		// Run has waited for the copying goroutines: the last lines are in.
@@ -206,13 +249,7 @@ func (r *Runner) run(ctx context.Context, change bool, stdin []byte, argv []stri
 		// The tool succeeded; something it left behind held the pipes.
 		res.Code = 0
 	case runCtx.Err() != nil:
-		// Killed by us. A deadline (ours or ctx's) is a timeout; a
-		// cancelled ctx is not.
-		res.Code = -1
-		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return finish(nil, context.Cause(ctx))
-		}
-		return finish(ErrTimeout, fmt.Errorf("killed at the %s timeout", timeout))
+		return killed() // by us
 	case errors.As(err, &exitErr):
 		res.Code = exitErr.ExitCode() // -1 when a signal killed it
 		if res.Code < 0 {

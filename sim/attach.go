@@ -396,7 +396,7 @@ func (c *call) waitLogging(d time.Duration, log string, lines []string) {
 	}
 	c.waited = true
 	start := time.Now()
-	until := func(at time.Duration) { time.Sleep(time.Until(start.Add(at))) }
+	until := func(at time.Duration) { c.sleep(time.Until(start.Add(at))) }
 	k := time.Duration(len(lines))
 	for i, l := range lines {
 		at := d * time.Duration(i+1) / (k + 1)

@@ -87,6 +87,16 @@
 // after the end record ("end"): it removes the plan and SIGKILLs the
 // parent process, every other registered tool of the world, and itself.
 //
+// # In process
+//
+// Host runs the same calls in the caller's process, on the world and at
+// the speed it names (no environment): the daemon's scenario tests give
+// one to host.Runner's Spawn, a world per test, many at once. A Host's
+// call holds its locks as a token of this process, stale once the call
+// returns; it is not in running/ and never fires the crash hook; when its
+// ctx ends while it waits (a hung attach too), it stops as a killed tool
+// does (no end record, nothing applied) and returns -1.
+//
 // # Start-up costs
 //
 // Every call first pays what starting its program costs on a real host,

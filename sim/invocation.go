@@ -211,10 +211,14 @@ func procStart(pid int) (uint64, bool) {
 	return n, err == nil
 }
 
-// alive tells whether the process that had start time start still runs.
+// alive tells whether the process that had start time start still runs
+// (or, for a Host's call, whether that call still runs).
 func alive(pid int, start uint64) bool {
 	if pid <= 0 {
 		return false
+	}
+	if start&inProcessMark != 0 {
+		return inProcessAlive(pid, start)
 	}
 	if _, err := os.Stat("/proc/self/stat"); err == nil {
 		s, ok := procStart(pid)

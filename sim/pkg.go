@@ -91,8 +91,8 @@ func (c *call) pkg() int {
 	switch r := val(opts, "-R"); {
 	case r != "":
 		p.root = cleanRoot(r)
-	case os.Getenv("PKG_IMAGE") != "":
-		p.root, p.fromEnv = cleanRoot(os.Getenv("PKG_IMAGE")), true
+	case c.by.getenv("PKG_IMAGE") != "":
+		p.root, p.fromEnv = cleanRoot(c.by.getenv("PKG_IMAGE")), true
 	default:
 		p.search = true
 	}

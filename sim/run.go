@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -21,12 +22,32 @@ var Tools = []string{"zoneadm", "zfs", "pkg", "beadm", "zlogin", "svcs", "svcpro
 func Main(args []string, stdout, stderr io.Writer) int {
 	name := filepath.Base(args[0])
 	if slices.Contains(Tools, name) {
-		return runTool(name, args[1:], stdout, stderr)
+		return runTool(processCall(), name, args[1:], stdout, stderr)
 	}
 	if len(args) > 1 && slices.Contains(Tools, args[1]) {
-		return runTool(args[1], args[2:], stdout, stderr)
+		return runTool(processCall(), args[1], args[2:], stdout, stderr)
 	}
 	return command(args[1:], stdout, stderr)
+}
+
+// caller is what a tool call knows of whoever runs it: a process of its
+// own (Main) or a Host in the caller's process.
+type caller struct {
+	world  string  // "": not set
+	speed  float64 // > 0
+	ctx    context.Context
+	stdin  io.Reader
+	getenv func(string) string
+	// inProcess: no process of its own. Its identity is a token of this
+	// process (locks), it is not in the running/ registry, and the crash
+	// hook, which would SIGKILL the caller, never fires.
+	inProcess bool
+}
+
+// processCall is the caller of a zonesim process: the world and the speed
+// from ZONESIM_WORLD and ZONESIM_SPEED.
+func processCall() caller {
+	return caller{world: os.Getenv("ZONESIM_WORLD"), speed: speed(), ctx: context.Background(), stdin: os.Stdin, getenv: os.Getenv}
 }
 
 // Simulated durations, in seconds of host time.
@@ -91,6 +112,7 @@ func StartUpCost(tool, profile string) float64 {
 type call struct {
 	tool    string
 	args    []string
+	by      caller
 	st      *store
 	world   string
 	seq     int
@@ -106,8 +128,11 @@ type call struct {
 	pstart  uint64
 }
 
-func runTool(tool string, args []string, stdout, stderr io.Writer) int {
-	dir := os.Getenv("ZONESIM_WORLD")
+// runTool is one tool call, from the start record to the end record. A
+// call whose caller's ctx ends while it waits stops there, as a killed
+// process would (no end record, its locks stale), and returns -1.
+func runTool(by caller, tool string, args []string, stdout, stderr io.Writer) (code int) {
+	dir := by.world
 	if dir == "" {
 		fmt.Fprintf(stderr, "%s: ZONESIM_WORLD is not set (it names the zonesim world folder)\n", tool)
 		return 1
@@ -117,16 +142,32 @@ func runTool(tool string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: ZONESIM_WORLD: %v\n", tool, err)
 		return 1
 	}
+	// Closed last, also after a kill: the world lock goes with the file.
 	defer st.close()
-	c := &call{tool: tool, args: args, st: st, world: st.dir, began: time.Now(), speed: speed(), out: stdout, errw: stderr}
-	c.pid, c.pstart = self()
+	c := &call{tool: tool, args: args, by: by, st: st, world: st.dir, began: time.Now(), speed: by.speed, out: stdout, errw: stderr}
+	if by.inProcess {
+		var done func()
+		c.pid, c.pstart, done = inProcessIdentity()
+		defer done()
+	} else {
+		c.pid, c.pstart = self()
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			if _, ok := v.(killed); !ok {
+				panic(v)
+			}
+			code = -1
+		}
+	}()
 	if err := c.startRecord(); err != nil {
 		fmt.Fprintf(stderr, "%s: zonesim: %v\n", tool, err)
 		return 1
 	}
-	defer unregister(c.world)
+	if !by.inProcess {
+		defer unregister(c.world)
+	}
 	c.startUp()
-	var code int
 	switch tool {
 	case "zoneadm":
 		code = c.zoneadm()
@@ -177,17 +218,21 @@ func (c *call) startRecord() error {
 		return err
 	}
 	c.seq = seq
-	if err := register(c.world); err != nil {
-		return err
+	ppid := os.Getpid() // in process: the caller is the parent
+	if !c.by.inProcess {
+		if err := register(c.world); err != nil {
+			return err
+		}
+		c.crashAt = readCrashPlan(c.world, seq, c.cmdline())
+		ppid = os.Getppid()
 	}
-	c.crashAt = readCrashPlan(c.world, seq, c.cmdline())
 	if c.tool == "beadm" {
 		if w, err := c.st.load(); err == nil {
 			c.profile = w.Profile
 		}
 	}
 	return appendRecord(c.world, logRecord{Seq: seq, Ev: "start", Tool: c.tool, Argv: nonNil(c.args), PID: c.pid,
-		PPID: os.Getppid(), Time: c.began.UTC().Format(time.RFC3339Nano)})
+		PPID: ppid, Time: c.began.UTC().Format(time.RFC3339Nano)})
 }
 
 // dur scales a simulated duration; key (a zone name) varies it a little
@@ -208,7 +253,7 @@ func (c *call) dur(seconds float64, key string) time.Duration {
 // and end records, so it is part of the call's dur_ms.
 func (c *call) startUp() {
 	if s := StartUpCost(c.tool, c.profile); s > 0 {
-		time.Sleep(c.dur(s, ""))
+		c.sleep(c.dur(s, ""))
 	}
 }
 
@@ -217,16 +262,41 @@ func (c *call) startUp() {
 func (c *call) wait(d time.Duration) {
 	c.waited = true
 	if c.crashAt == CrashAtStart {
-		time.Sleep(d / 2)
+		c.sleep(d / 2)
 		crash(c.st)
 	}
-	time.Sleep(d)
+	c.sleep(d)
+}
+
+// killed is the panic that stops a call whose caller's ctx ended while it
+// waited (never under the world lock); runTool recovers it.
+type killed struct{}
+
+// sleep waits d, outside the lock; a call run in process stops (killed)
+// when its ctx ends first, as a process killed by its caller would.
+func (c *call) sleep(d time.Duration) {
+	done := c.by.ctx.Done()
+	if done == nil {
+		time.Sleep(d)
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-done:
+		panic(killed{})
+	}
 }
 
 // hang never returns: the call waits until it is killed, after half its
 // nominal time, during which the lines go to log (waitLogging).
 func (c *call) hang(nominal time.Duration, log string, lines []string) {
 	c.waitLogging(nominal/2, log, lines)
+	if done := c.by.ctx.Done(); done != nil {
+		<-done
+		panic(killed{})
+	}
 	sleepForever()
 }
 
@@ -274,7 +344,7 @@ func (c *call) end(save bool, fn func(w *world) int) int {
 		c.st.unlock()
 	}
 	c.ended = true
-	if readCrashPlan(c.world, c.seq, c.cmdline()) == CrashAtEnd {
+	if !c.by.inProcess && readCrashPlan(c.world, c.seq, c.cmdline()) == CrashAtEnd {
 		crash(c.st)
 	}
 	return code

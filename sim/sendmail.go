@@ -104,7 +104,7 @@ func (c *call) sendmail() int {
 		rcpts = append(rcpts, splitAddresses(a)...)
 	}
 
-	raw, err := io.ReadAll(io.LimitReader(os.Stdin, maxMail))
+	raw, err := io.ReadAll(io.LimitReader(c.by.stdin, maxMail))
 	if err != nil {
 		return c.fail(75, "sendmail: reading the message: %v", err) // EX_TEMPFAIL
 	}

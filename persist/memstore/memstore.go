@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -68,6 +69,27 @@ func New(opts Options) *Store {
 		active:   map[string]bool{},
 		logs:     map[string]*jobLog{},
 	}
+}
+
+// Clone returns a copy of the store as it is at this instant (one lock
+// held throughout), open even if s is closed: what a database file holds
+// when its process is killed at that instant. The crash scenarios restart
+// the daemon on it while the dead engine's later writes go to s.
+func (s *Store) Clone() *Store {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := New(Options{LogLimit: s.logLimit})
+	// Stored values are never changed in place (every write replaces
+	// them), so the copies may share them.
+	maps.Copy(c.jobs, s.jobs)
+	maps.Copy(c.zoneOf, s.zoneOf)
+	maps.Copy(c.zones, s.zones)
+	maps.Copy(c.active, s.active)
+	for id, l := range s.logs {
+		c.logs[id] = &jobLog{last: l.last, entries: slices.Clone(l.entries), total: l.total}
+	}
+	c.global, c.queue = s.global, s.queue
+	return c
 }
 
 // lock takes the mutex unless the store is closed.

@@ -5,7 +5,8 @@ import (
 	"sync"
 )
 
-// gate is a readers/writer lock whose waits end with a context: many
+// gate is a readers/writer lock whose waits end with a context (the
+// write side alone serves as a mutex): many
 // holders of the read side, or one of the write side, and a writer that
 // waits keeps new readers out (as sync.RWMutex does), so a strip of the
 // global zone's publishers is not starved by a night of attaches. A wait
@@ -87,20 +88,5 @@ func (g *gate) wakeLocked() {
 	if g.changed != nil {
 		close(g.changed)
 		g.changed = nil
-	}
-}
-
-// mutex is a lock whose wait ends with a context.
-type mutex struct{ ch chan struct{} }
-
-func newMutex() *mutex { return &mutex{ch: make(chan struct{}, 1)} }
-
-// lock takes it, or returns the context's cause.
-func (m *mutex) lock(ctx context.Context) (unlock func(), err error) {
-	select {
-	case m.ch <- struct{}{}:
-		return func() { <-m.ch }, nil
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
 	}
 }

@@ -79,27 +79,35 @@ func TestGate(t *testing.T) {
 	})
 }
 
-func TestMutex(t *testing.T) {
+// An attach -u waiting for a change of the global zone's publishers, and a
+// strip waiting for the running attach -u calls, both give up when the
+// drain ends their context: no lock of the global publishers is waited for
+// in a way a context cannot end.
+func TestGlobalPublishersWaitsEndWithTheDrain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newMutex()
-		u, err := m.lock(context.Background())
+		g := &globalPublishers{}
+		cause := errors.New("drain")
+		unlock, err := g.change.lock(context.Background()) // a strip under way
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancelCause(context.Background())
 		done := make(chan error)
-		go func() { _, err := m.lock(ctx); done <- err }()
+		go func() { _, err := g.attaching(ctx); done <- err }()
 		synctest.Wait()
-		cause := errors.New("drain")
 		cancel(cause)
 		if err := <-done; !errors.Is(err, cause) {
-			t.Fatalf("wait ended with %v", err)
+			t.Fatalf("attaching: %v", err)
 		}
-		u()
-		u2, err := m.lock(context.Background())
-		if err != nil {
-			t.Fatal(err)
+		unlock()
+		read, _ := g.attaching(context.Background()) // an attach -u under way
+		ctx, cancel = context.WithCancelCause(context.Background())
+		go func() { _, err := g.change.lock(ctx); done <- err }()
+		synctest.Wait()
+		cancel(cause)
+		if err := <-done; !errors.Is(err, cause) {
+			t.Fatalf("strip's wait: %v", err)
 		}
-		u2()
+		read()
 	})
 }

@@ -23,10 +23,12 @@ type globalPublishers struct {
 	config func() Config
 
 	// change is held for writing while publishers are being changed and
-	// for reading by every attach -u: no attach -u runs meanwhile.
-	change sync.RWMutex
-	// mu serialises strip/release and the record.
-	mu sync.Mutex
+	// for reading by every attach -u: no attach -u runs meanwhile. Its
+	// waits, and mu's, end with the caller's context (a drain is never
+	// stuck behind an attach -u or a restore).
+	change gate
+	// mu serialises strip/release and the record (its write side only).
+	mu gate
 
 	// keep, when set, reports whether a job that holds no strip may still
 	// need one (queued in the open window, or running and not past
@@ -67,9 +69,8 @@ func (g *globalPublishers) copiesPublishers(ctx context.Context, t host.Tools) (
 }
 
 // attaching takes the read side for one attach -u.
-func (g *globalPublishers) attaching() (unlock func()) {
-	g.change.RLock()
-	return g.change.RUnlock
+func (g *globalPublishers) attaching(ctx context.Context) (unlock func(), err error) {
+	return g.change.rlock(ctx)
 }
 
 // strippedFor returns the jobs other than job that hold the global zone
@@ -99,8 +100,11 @@ func (g *globalPublishers) original(ctx context.Context, t host.Tools) ([]host.P
 	// records before it changes anything and then waits for this read, so
 	// the list is never read half stripped (a publisher unset between the
 	// listing and its own read failed the read).
-	g.change.RLock()
-	defer g.change.RUnlock()
+	unlock, err := g.change.rlock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	rec, err := g.store.Global()
 	if err != nil {
 		return nil, err
@@ -118,8 +122,11 @@ func (g *globalPublishers) original(ctx context.Context, t host.Tools) ([]host.P
 func (g *globalPublishers) originals(ctx context.Context, t host.Tools) ([]host.Publisher, error) {
 	// As original: a listing taken half way through a strip would miss
 	// global publishers (and zone-publishers would take them for foreign).
-	g.change.RLock()
-	defer g.change.RUnlock()
+	unlock, err := g.change.rlock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	rec, err := g.store.Global()
 	if err != nil {
 		return nil, err
@@ -143,8 +150,11 @@ func (g *globalPublishers) firstPublisher(ctx context.Context, t host.Tools) (ho
 // its first-ranked publisher. It reports false when there is nothing to
 // strip (one publisher only).
 func (g *globalPublishers) strip(ctx context.Context, t host.Tools, job string, note func(kind, text string)) (bool, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	unlock, err := g.mu.lock(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
 	rec, err := g.store.Global()
 	if err != nil {
 		return false, err
@@ -189,8 +199,11 @@ func (g *globalPublishers) strip(ctx context.Context, t host.Tools, job string, 
 	if err != nil || len(extra) == 0 {
 		return true, err
 	}
-	g.change.Lock()
-	defer g.change.Unlock()
+	unlockChange, err := g.change.lock(ctx)
+	if err != nil {
+		return true, err
+	}
+	defer unlockChange()
 	if extra, err = extras(); err != nil {
 		return false, err
 	}
@@ -206,8 +219,11 @@ func (g *globalPublishers) strip(ctx context.Context, t host.Tools, job string, 
 // release unregisters job; when no holder is left the original list is
 // restored and the record dropped.
 func (g *globalPublishers) release(ctx context.Context, t host.Tools, job string, note func(kind, text string)) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	unlock, err := g.mu.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	rec, err := g.store.Global()
 	if err != nil || rec == nil {
 		return err
@@ -233,8 +249,11 @@ func (g *globalPublishers) keepLocked() bool { return g.keep != nil && g.keep() 
 // holding it (the last job that could have needed the strip), when the
 // window closes and when the daemon drains.
 func (g *globalPublishers) settle(ctx context.Context, t host.Tools, note func(kind, text string)) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	unlock, err := g.mu.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	rec, err := g.store.Global()
 	if err != nil || rec == nil || !rec.Stripped || len(rec.Holders) > 0 || g.keepLocked() {
 		return err
@@ -245,8 +264,11 @@ func (g *globalPublishers) settle(ctx context.Context, t host.Tools, note func(k
 // reconcile runs at start: holders that are no longer active jobs are
 // dropped, and with none left the list is restored.
 func (g *globalPublishers) reconcile(ctx context.Context, t host.Tools, active map[string]bool, note func(kind, text string)) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	unlock, err := g.mu.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	rec, err := g.store.Global()
 	if err != nil || rec == nil {
 		return err
@@ -279,8 +301,11 @@ func (g *globalPublishers) restoreLocked(ctx context.Context, t host.Tools, rec 
 	// Every attach -u waits while the publishers change: only the changes
 	// and the one read they need are made under the lock.
 	err := func() error {
-		g.change.Lock()
-		defer g.change.Unlock()
+		unlock, err := g.change.lock(ctx)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		live, err := liveNames(ctx, t)
 		if err != nil {
 			return err

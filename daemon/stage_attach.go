@@ -59,9 +59,11 @@ func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 				// attaching(): strip holds mu while it waits for the change lock.)
 				r.note("event", fmt.Sprintf("the global zone is stripped to its first-ranked publisher for job %s: this attach -u resolves against it", strings.Join(others, ", ")))
 			}
-			unlock := r.e.gz.attaching()
+			unlock, err := r.e.gz.attaching(ctx)
+			if err != nil {
+				return err // the drain ended the wait for a change of the publishers
+			}
 			defer unlock()
-			var err error
 			res, err = r.t.AttachUpdate(ctx, r.job.Zone)
 			if res.Log != "" && (r.live == nil || !r.live.followed(res.LogFile)) {
 				r.note("attach-log", res.Log)

@@ -444,8 +444,8 @@ func (r *Results) gapNote(c int) string {
 		fms(r.med(c, cpuPerCall)))
 	if l := r.med(c, launchMS); l > 0 {
 		g := medSlot(r.Nights[c]).gapPerCall
-		s += fmt.Sprintf("Of the %s gap per call, the launch takes %s (zoneupd's persisted `$ tool` line, then the fork and exec "+
-			"and the simulator's start-up, which the script pays too), and %s is zoneupd's work after a call ends. ", fms(g), fms(l), fms(g-l))
+		s += fmt.Sprintf("Of the %s gap per call, the launch takes %s (from zoneupd's `$ tool` line, timed as it starts the tool and "+
+			"stored with the tool's exit line, to the tool's start record: the fork and exec and the simulator's start-up, which the script pays too), and %s is zoneupd's work after a call ends. ", fms(g), fms(l), fms(g-l))
 	}
 	return s
 }
@@ -770,7 +770,7 @@ func (r *Results) writeNights(b *strings.Builder) {
 		"outside them the slots are idle (the start, and the tail when fewer zones than slots are left). "+
 		"Global calls no zone claims run inside those gaps and idle slots. "+
 		"For zoneupd the gap is split in two: the **launch**, from the `$ tool args` line zoneupd writes in the job's log "+
-		"(and persists, fsync'd) before it starts the tool, to the tool's start record (the fork and exec and the simulator's start-up before "+
+		"(timed as it starts the tool; it is stored with the tool's output or exit line), to the tool's start record (the fork and exec and the simulator's start-up before "+
 		"its record are in it too, as they are for the script), and the rest, from a call's end to the next launch: zoneupd reading the "+
 		"result, its persisted exit line and stage transitions.\n\n")
 	fmt.Fprintf(b, "| run | slot time | zones' tool calls | gaps between a zone's calls | gap per call | of which the launch | idle slots | of which the tail | unattributed global calls |\n")
@@ -1040,19 +1040,20 @@ func joinInts(xs []int) string {
 // the figures above, kept here so that every run of the suite says it.
 var closers = []struct{ prefix, text string }{
 	{"makespan / lower bound", "**What would close it.** The excess is per call, not per night: the gaps between a job's " +
-		"calls (zoneupd's fsync'd `$ tool` and exit lines, its checkpoints, the fork and exec) and the simulator's own CPU " +
-		"work, which at ZONESIM_SPEED=2000 is a large share of each call and, on 2 CPUs, makes concurrent calls slower. " +
-		"On a real host, where a tool call takes seconds (pkg about one before it does anything), a 17 ms gap is under 1% " +
-		"of a call; here, fewer writes per call would close most of it: the start and exit lines of a tool written in the " +
-		"transaction of the checkpoint that follows, and per-zone questions (one zfs get) instead of host-wide listings. " +
+		"calls (the fork and exec, the simulator's start-up, and zoneupd's fsync'd writes: the tool's log lines with its exit " +
+		"line, the stage's begin and end checkpoints, an effect's write-ahead record) and the simulator's own CPU work, which " +
+		"at ZONESIM_SPEED=2000 is a large share of each call and, on 2 CPUs, makes concurrent calls slower (see the total " +
+		"tool time against concurrency 1). On a real host, where a tool call takes seconds (pkg about one before it does " +
+		"anything), a gap of a few milliseconds is under 1% of a call. Here, what is left to cut: the exit line stored in " +
+		"the transaction of the checkpoint that follows it, and the stage's begin and end checkpoints of a stage with one " +
+		"call merged into one; a slower ZONESIM_SPEED would show the real ratio but make the suite run past its 15 minutes. " +
 		"The tail (jobs started longest first) and the global-publisher waits (stripped once a night) are already small."},
 	{"speed-up over", "**What would close it.** The same as for the makespan: at its lower bound zoneupd is past the " +
 		"target; the shortfall is the per-call gap on a simulated host whose calls take milliseconds."},
 	{"10,000 jobs: `zoneupadm list --json`", "**What would close it.** The time is per job: decoding the whole record " +
 		"(history included) and encoding it again. A summary record per job (zone, state, result, rung, times) next to the " +
 		"full one, read by list, or decoding only the fields list prints, would cut it several-fold; the answer already " +
-		"streams, so memory stays flat. The figure moves with the machine's load: 201 to 540 ms over three runs here, " +
-		"107 ms on a quiet day (README's earlier figure)."},
+		"streams, so memory stays flat. The figure moves with the machine's load."},
 }
 
 func closer(what string) string {

@@ -371,9 +371,16 @@ func (w *simWorld) tool(name string, args ...string) string {
 // compared through show).
 func (w *simWorld) zoneFiles(z simZone) map[string]string {
 	w.t.Helper()
-	dir := filepath.Join(w.dir, "zones", z.Name, "root")
-	if !z.Mounted {
-		dir = filepath.Join(w.dir, "data", strings.ReplaceAll(z.ZBE, "/", "%"))
+	return zoneFilesIn(w.dir, z.Name, z.ZBE, z.Mounted)
+}
+
+// zoneFilesIn hashes the regular files of zone's active BE in world: its
+// root while mounted, else zonesim's data/ folder of the zone BE; the
+// snapshot folder and the package metadata left out.
+func zoneFilesIn(world, zone, zbe string, mounted bool) map[string]string {
+	dir := filepath.Join(world, "zones", zone, "root")
+	if !mounted {
+		dir = filepath.Join(world, "data", strings.ReplaceAll(zbe, "/", "%"))
 	}
 	out := map[string]string{}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {

@@ -3,11 +3,9 @@ package daemon
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -1212,26 +1210,7 @@ func (s *scenarioRun) checkZone(name, state string, props []string, after *sim.S
 // them (the zone root while mounted, data/ otherwise), the snapshot folder
 // and the package metadata left out.
 func (s *scenarioRun) zoneFiles(z sim.ZoneState) map[string]string {
-	dir := filepath.Join(s.host.World, "zones", z.Name, "root")
-	if !z.Mounted {
-		dir = filepath.Join(s.host.World, "data", strings.ReplaceAll(z.ZBE, "/", "%"))
-	}
-	out := map[string]string{}
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if d.IsDir() && (rel == ".zfs" || rel == "var/pkg") {
-			return filepath.SkipDir
-		}
-		if d.Type().IsRegular() {
-			b, _ := os.ReadFile(p)
-			out[rel] = fmt.Sprintf("%x", sha256.Sum256(b))
-		}
-		return nil
-	})
-	return out
+	return zoneFilesIn(s.host.World, z.Name, z.ZBE, z.Mounted)
 }
 
 // The scenario files' own parts: the script reader and the patterns.

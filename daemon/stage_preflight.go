@@ -104,7 +104,7 @@ func upgradableBrand(z host.Zone) error {
 // (after a reboot, or after zoneup rolled it back) is found by the libbe
 // properties like an installed one (reference 3.2).
 func (r *run) activeZBE(ctx context.Context, z host.Zone, ds string) (string, error) {
-	zbe, _, err := r.t.ActiveZBE(ctx, z, ds)
+	zbe, err := r.t.ActiveZBE(ctx, z, ds)
 	if err == nil || z.State != host.StateConfigured {
 		return zbe, err
 	}

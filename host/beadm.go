@@ -90,37 +90,35 @@ func PickActiveZBE(rows []BEDataset, ds, uuid string) (string, error) {
 // direct child of ds/ROOT; none is an error wrapping ErrNotFound, another
 // dataset a plain error (the caller may then look the libbe properties up
 // itself). Any other state: the running global zone BE's
-// uuid from `beadm list -H`, then the tree of ds (ZoneBEs, returned too:
-// its snapshots answer whether one exists), then PickActiveZBE; an
-// undeterminable global zone BE also wraps ErrNotFound.
-func (t Tools) ActiveZBE(ctx context.Context, z Zone, ds string) (string, []BEDataset, error) {
+// uuid from `beadm list -H`, then the tree of ds (ZoneBEs), then
+// PickActiveZBE; an undeterminable global zone BE also wraps ErrNotFound.
+func (t Tools) ActiveZBE(ctx context.Context, z Zone, ds string) (string, error) {
 	if z.State == StateConfigured {
 		m, ok, err := t.MountedAt(ctx, z.Root())
 		if err != nil {
-			return "", nil, err
+			return "", err
 		}
 		if !ok || m.FSType != "zfs" {
-			return "", nil, fmt.Errorf("no zfs dataset is mounted at %s: %w", z.Root(), ErrNotFound)
+			return "", fmt.Errorf("no zfs dataset is mounted at %s: %w", z.Root(), ErrNotFound)
 		}
 		// Whatever is mounted there must be one of the zone's own BEs,
 		// or attach -u would refuse it too.
 		if rest, ok := strings.CutPrefix(m.Special, ds+"/ROOT/"); !ok || rest == "" || strings.Contains(rest, "/") {
-			return "", nil, fmt.Errorf("%s is mounted at %s, which is not a zone BE of %s", m.Special, z.Root(), ds)
+			return "", fmt.Errorf("%s is mounted at %s, which is not a zone BE of %s", m.Special, z.Root(), ds)
 		}
-		return m.Special, nil, nil
+		return m.Special, nil
 	}
 	bes, err := t.ListBEs(ctx)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
 	uuid, ok := ActiveBEUUID(bes)
 	if !ok {
-		return "", nil, fmt.Errorf("unable to determine global zone boot environment: %w", ErrNotFound)
+		return "", fmt.Errorf("unable to determine global zone boot environment: %w", ErrNotFound)
 	}
 	rows, err := t.ZoneBEs(ctx, ds)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
-	zbe, err := PickActiveZBE(rows, ds, uuid)
-	return zbe, rows, err
+	return PickActiveZBE(rows, ds, uuid)
 }

@@ -188,7 +188,7 @@ func TestSimTools(t *testing.T) {
 			}
 			for _, z := range []Zone{web, db, leg} {
 				zds := must(tl.DatasetAt(ctx, z.Zonepath))(t)
-				zbe, _, err := tl.ActiveZBE(ctx, z, zds)
+				zbe, err := tl.ActiveZBE(ctx, z, zds)
 				if err != nil || zbe != zds+"/ROOT/zbe" {
 					t.Fatalf("ActiveZBE(%s, %s) = %q, %v", z.Name, z.State, zbe, err)
 				}

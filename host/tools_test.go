@@ -219,23 +219,23 @@ func TestActiveZBE(t *testing.T) {
 		on("mount -p", 0, testdata(t, "mount_p_oi.txt"), "")
 	tl := Tools{X: f}
 	running := Zone{Name: "web01", State: StateRunning, Zonepath: "/zones/web01"}
-	if zbe, tree, err := tl.ActiveZBE(ctx, running, "rpool/zones/web01"); err != nil || zbe != "rpool/zones/web01/ROOT/zbe" || len(tree) != 3 {
-		t.Fatalf("%q %v %v", zbe, tree, err)
+	if zbe, err := tl.ActiveZBE(ctx, running, "rpool/zones/web01"); err != nil || zbe != "rpool/zones/web01/ROOT/zbe" {
+		t.Fatalf("%q %v", zbe, err)
 	}
 	f.wantCalls(t, "beadm list -H", libbe)
 	f.calls = nil
 	detached := running
 	detached.State = StateConfigured
-	if zbe, tree, err := tl.ActiveZBE(ctx, detached, "rpool/zones/web01"); err != nil || zbe != "rpool/zones/web01/ROOT/zbe" || tree != nil {
-		t.Fatalf("%q %v %v", zbe, tree, err)
+	if zbe, err := tl.ActiveZBE(ctx, detached, "rpool/zones/web01"); err != nil || zbe != "rpool/zones/web01/ROOT/zbe" {
+		t.Fatalf("%q %v", zbe, err)
 	}
 	f.wantCalls(t, "mount -p")
 	other := Zone{Name: "db01", State: StateConfigured, Zonepath: "/zones/db01"}
-	if _, _, err := tl.ActiveZBE(ctx, other, "rpool/zones/db01"); !errors.Is(err, ErrNotFound) {
+	if _, err := tl.ActiveZBE(ctx, other, "rpool/zones/db01"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("nothing mounted: %v", err)
 	}
 	f.on("beadm list -H", 0, "a;u;R;;1;static;1\n", "")
-	if _, _, err := tl.ActiveZBE(ctx, running, "rpool/zones/web01"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "global zone boot environment") {
+	if _, err := tl.ActiveZBE(ctx, running, "rpool/zones/web01"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "global zone boot environment") {
 		t.Fatalf("no active GZ BE: %v", err)
 	}
 }
@@ -455,7 +455,7 @@ func TestZeroTools(t *testing.T) {
 func TestActiveZBEOfAnotherDataset(t *testing.T) {
 	f := newFake(t).on("mount -p", 0, "rpool/zones/other/ROOT/zbe - /zones/web01/root zfs - no rw\n", "")
 	z := Zone{Name: "web01", State: StateConfigured, Zonepath: "/zones/web01"}
-	if zbe, _, err := (Tools{X: f}).ActiveZBE(ctx, z, "rpool/zones/web01"); err == nil || errors.Is(err, ErrNotFound) {
+	if zbe, err := (Tools{X: f}).ActiveZBE(ctx, z, "rpool/zones/web01"); err == nil || errors.Is(err, ErrNotFound) {
 		t.Fatalf("%q %v", zbe, err)
 	}
 }

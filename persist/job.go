@@ -76,7 +76,7 @@ type Job struct {
 
 	GZHolder        bool `json:"gz_holder,omitempty"`        // registered as needing the stripped global publishers
 	CancelRequested bool `json:"cancel_requested,omitempty"` // stop at the next stage boundary
-	BlockPending    bool `json:"block_pending,omitempty"`    // refused after halting: boot again, then blocked
+	BlockPending    bool `json:"block_pending,omitempty"`    // written by zoneupd before the boot-back state: read once to move such a job onto it
 }
 
 // Step is one entry of a job's stage history.

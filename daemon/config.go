@@ -224,15 +224,6 @@ var Defaults = func() map[string]string {
 	return m
 }()
 
-// Keys are ConfigKeys' names, in SPEC order.
-var Keys = func() []string {
-	var ks []string
-	for _, k := range ConfigKeys {
-		ks = append(ks, k.Name)
-	}
-	return ks
-}()
-
 // ConfigKeyNamed is the key called name (ok false when there is none).
 func ConfigKeyNamed(name string) (ConfigKey, bool) {
 	for _, k := range ConfigKeys {

@@ -22,8 +22,8 @@ func TestManifestMatchesDefaults(t *testing.T) {
 	if !maps.Equal(got, Defaults) {
 		t.Errorf("manifest config defaults %v\ndaemon defaults %v", got, Defaults)
 	}
-	if len(Keys) != len(Defaults) {
-		t.Errorf("%d keys, %d defaults", len(Keys), len(Defaults))
+	if len(ConfigKeys) != len(Defaults) {
+		t.Errorf("%d keys, %d defaults: a name is in the table twice", len(ConfigKeys), len(Defaults))
 	}
 	for _, k := range ConfigKeys {
 		if types[k.Name] != k.SMFType {

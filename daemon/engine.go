@@ -425,7 +425,7 @@ func (e *Engine) work(w *worker, j *persist.Job) {
 		past:   &w.past,
 		soft:   e.soft,
 	}
-	r.passedGlobal()
+	r.passedGlobal(j.Point().Rung)
 	r.t, r.live = e.jobTools(j.ID, &r.rungNow)
 	r.facts = &jobFacts{jobID: j.ID, names: func() (string, string, string, string) {
 		return r.job.Zone, r.root(), r.job.ZBE, r.job.Dataset

@@ -51,7 +51,13 @@ type run struct {
 // which kills running tools.
 func (r *run) drive(ctx context.Context) error {
 	var err error
-	r.m, err = fsm.New(fsm.State(r.job.State), r.persistTransition)
+	r.m, err = fsm.New(r.job.Point(), fsm.Hooks{
+		Persist: r.persistTransition,
+		// Restored before the last holder becomes terminal, also when a
+		// crash came between its release and the end of the restore.
+		End:         func() { r.releaseGlobal(); r.awaitGlobal() },
+		LeaveLadder: r.releaseGlobal,
+	})
 	if err != nil {
 		return err
 	}
@@ -60,27 +66,24 @@ func (r *run) drive(ctx context.Context) error {
 	if err := r.upgradeRecord(ctx); err != nil {
 		return err
 	}
+	if cur := r.m.Current(); fsm.PastLadder(cur) && !fsm.Terminal(cur) {
+		// Resumed past the ladder: the release of its edge is repeated
+		// (the job stays a holder on disk until the keeper let it go).
+		r.releaseGlobal()
+	}
 	for !fsm.Terminal(r.m.Current()) {
 		if r.soft.Err() != nil {
 			return nil // stage boundary: leave the rest for the next start
 		}
 		var ev fsm.Event
-		cur := r.m.Current()
-		if r.cancel.Load() && !r.job.CancelRequested {
-			r.job.CancelRequested = true
+		if r.cancel.Load() && !r.m.Cancelled() {
+			// The operator's cancel is an event of the machine, taken at a
+			// stage boundary and saved with the point it leads to
+			// (cancelled, boot-back, rollback, or the put-back under way,
+			// which then ends cancelled).
 			r.note("event", "cancel requested")
-			if fsm.PutsBack(cur) {
-				// Honoured at the end of putting the zone back.
-				if err := r.save(); err != nil {
-					return err
-				}
-			}
-		}
-		if r.job.CancelRequested && !fsm.PutsBack(cur) {
-			// A cancel at a stage boundary is an event of the machine: the
-			// request is saved with the state it leads to (boot-back,
-			// rollback or cancelled).
-			if next, _ := fsm.Next(cur, fsm.EvCancel); next == fsm.Rollback {
+			cur := r.m.Current()
+			if next, _ := fsm.Next(cur, fsm.EvCancel); next == fsm.Rollback && cur != fsm.Rollback {
 				r.setFailure(errCancelled)
 			}
 			ev = fsm.EvCancel
@@ -92,12 +95,6 @@ func (r *run) drive(ctx context.Context) error {
 		}
 		if err != nil {
 			return err
-		}
-		if next, err := fsm.Next(r.m.Current(), ev); err == nil && fsm.Terminal(next) {
-			// Restored before the last holder becomes terminal, also when a
-			// crash came between its release and the end of the restore.
-			r.releaseGlobal(ctx)
-			r.awaitGlobal()
 		}
 		if err := r.m.Fire(ctx, ev); err != nil {
 			return fmt.Errorf("job %s: %w", r.job.ID, err)
@@ -153,13 +150,19 @@ func (r *run) upgradeRecord(ctx context.Context) error {
 // persistTransition is the machine's write-ahead hook: the new state (and
 // everything the stage recorded on the job) reaches the disk before the
 // machine moves.
-func (r *run) persistTransition(from, to fsm.State, ev fsm.Event) error {
-	prev := r.job.State
-	r.job.State = string(to)
+func (r *run) persistTransition(from, to fsm.Point, ev fsm.Event) error {
+	prev := r.job.Point()
+	r.job.SetPoint(to)
 	now := r.e.now()
-	line := fmt.Sprintf("%s -> %s", from, to)
-	if fsm.Terminal(to) {
-		r.job.Result = fsm.Result(to)
+	line := fmt.Sprintf("%s -> %s", from.State, to.State)
+	switch {
+	case ev == fsm.EvCancel && from.State == to.State:
+		line = fmt.Sprintf("%s: cancelled, it ends cancelled once the zone is put back", to.State)
+	case ev == fsm.EvNextRung:
+		line = fmt.Sprintf("%s: on to rung %s", to.State, r.rungAt(to.Rung))
+	}
+	if fsm.Terminal(to.State) {
+		r.job.Result = fsm.Result(to.State)
 		r.job.Ended = now
 		r.dropPending()
 		// The job's last log line is written before it reads terminal, so
@@ -167,14 +170,15 @@ func (r *run) persistTransition(from, to fsm.State, ev fsm.Event) error {
 		r.note("event", line)
 	}
 	if err := r.save(); err != nil {
-		r.job.State = prev
+		r.job.SetPoint(prev)
 		return err
 	}
-	r.log.Info().Str("from", string(from)).Str("to", string(to)).Str("event", string(ev)).Msg("transition")
+	r.log.Info().Str("from", string(from.State)).Str("to", string(to.State)).Int("rung", to.Rung).Str("event", string(ev)).Msg("transition")
 	r.e.stateChanged()
-	if !fsm.Terminal(to) {
+	if !fsm.Terminal(to.State) {
 		r.note("event", line)
 	}
+	r.passedGlobal(to.Rung)
 	return nil
 }
 

@@ -47,8 +47,12 @@ func (r *run) rungGlobalPublishers(ctx context.Context) (bool, error) {
 		applied, err = r.e.gz.strip(ctx, r.t, r.job.ID, r.note)
 		return err
 	})
+	if errors.Is(err, errEnabledUnknown) || err == nil && !applied {
+		// The keeper registered no holder (nothing recorded, or nothing
+		// to strip): the job holds nothing.
+		r.job.GZHolder = false
+	}
 	if errors.Is(err, errEnabledUnknown) {
-		r.releaseGlobal(ctx)
 		s := &r.job.History[len(r.job.History)-1]
 		s.Outcome, s.Error = "skipped", "not stripped: "+oneLine(err.Error())
 		r.note("event", "remediate global-publishers skipped: "+s.Error)
@@ -56,14 +60,14 @@ func (r *run) rungGlobalPublishers(ctx context.Context) (bool, error) {
 	}
 	if err == nil && !applied {
 		// Only one publisher: nothing to strip, nothing to hold.
-		r.releaseGlobal(ctx)
 		r.job.History[len(r.job.History)-1].Outcome = "skipped"
 		return false, r.save()
 	}
 	return applied, err
 }
 
-// releaseGlobal tells the publisher keeper that this job's ladder is over.
+// releaseGlobal tells the publisher keeper that this job's ladder is over:
+// the machine's LeaveLadder and End hooks (the edges out of the ladder).
 // The last holder restores the original list, unless a job that may still
 // need the strip is queued or running (then the strip is kept for it: one
 // strip a night, not one per job); the restore waits for the attach -u
@@ -73,7 +77,8 @@ func (r *run) rungGlobalPublishers(ctx context.Context) (bool, error) {
 // settle: it may be the last one the strip was kept for. The job stays a
 // holder on disk until the keeper has let it go, so a crash in between
 // repeats the release.
-func (r *run) releaseGlobal(ctx context.Context) {
+func (r *run) releaseGlobal() {
+	ctx := r.e.hard
 	r.passGlobal()
 	if r.gzRestore != nil {
 		return
@@ -95,11 +100,12 @@ func (r *run) passGlobal() {
 	}
 }
 
-// passedGlobal marks the job past global-publishers once its rung index is
-// beyond that rung (or the ladder has none).
-func (r *run) passedGlobal() {
+// passedGlobal marks the job past global-publishers once the machine's
+// ladder position is beyond that rung (or the ladder has none): after
+// every move of the machine, and when a worker starts.
+func (r *run) passedGlobal(rung int) {
 	gi := slices.Index(r.job.Ladder, domain.RungGlobalPublishers)
-	if gi >= 0 && r.job.RungIndex <= gi+1 || r.past == nil || r.past.Load() {
+	if gi >= 0 && rung <= gi+1 || r.past == nil || r.past.Load() {
 		return
 	}
 	r.passGlobal()

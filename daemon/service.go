@@ -228,13 +228,17 @@ func (e *Engine) Retry(ctx context.Context, zone string) error {
 
 // fireLocked moves a job that no worker owns.
 func (e *Engine) fireLocked(j *persist.Job, ev fsm.Event) error {
-	m, err := fsm.New(fsm.State(j.State), func(_, to fsm.State, _ fsm.Event) error {
-		j.State = string(to)
-		if fsm.Terminal(to) {
-			j.Result, j.Ended = fsm.Result(to), e.now()
+	m, err := fsm.New(j.Point(), fsm.Hooks{Persist: func(from, to fsm.Point, _ fsm.Event) error {
+		j.SetPoint(to)
+		if fsm.Terminal(to.State) {
+			j.Result, j.Ended = fsm.Result(to.State), e.now()
 		}
-		return e.store.PutJob(j)
-	})
+		if err := e.store.PutJob(j); err != nil {
+			j.SetPoint(from)
+			return err
+		}
+		return nil
+	}})
 	if err != nil {
 		return err
 	}

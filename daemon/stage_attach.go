@@ -25,7 +25,7 @@ func (r *run) rungAt(i int) string {
 // ladder; an unfixable failure goes straight to rollback; anything else
 // climbs to the next rung.
 func (r *run) attach(ctx context.Context) (fsm.Event, error) {
-	rung := r.rungAt(r.job.RungIndex)
+	rung := r.rungAt(r.m.Rung())
 	if err := r.begin("attach", rung); err != nil {
 		return "", err
 	}
@@ -88,8 +88,9 @@ func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 	return r.attachFailed(ctx, rung, res, err)
 }
 
-// attached: the zone is upgraded. The global publishers are no longer
-// needed by this job; a recreated image gets its configuration back.
+// attached: the zone is upgraded; a recreated image gets its
+// configuration back. The move out of the ladder lets the global
+// publishers go (the machine's LeaveLadder and End hooks).
 func (r *run) attached(ctx context.Context, rung string) (fsm.Event, error) {
 	r.settled(effAttach)
 	r.job.Rung = rung
@@ -98,7 +99,6 @@ func (r *run) attached(ctx context.Context, rung string) (fsm.Event, error) {
 	if err := r.end("ok", nil); err != nil {
 		return "", err
 	}
-	r.releaseGlobal(ctx)
 	if rung == domain.RungRecreateImage && !r.job.Done["restore"] {
 		if err := r.restoreConfig(ctx); err != nil {
 			if errorsIsInterrupted(err) {
@@ -154,14 +154,11 @@ func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResu
 	if err := r.end("failed", why); err != nil {
 		return "", err
 	}
-	if r.job.RungIndex >= len(r.job.Ladder) {
-		r.releaseGlobal(ctx)
+	if r.m.Rung() >= len(r.job.Ladder) {
 		r.setFailure(fmt.Errorf("not rescued within policy: %s", oneLine(why.Error())))
 		return fsm.EvRollback, nil
 	}
-	r.job.RungIndex++
-	r.passedGlobal()
-	return fsm.EvRemediate, nil
+	return fsm.EvRemediate, nil // the machine climbs to the next rung
 }
 
 // namedGlobalPublisher is the global publisher other than the first-ranked

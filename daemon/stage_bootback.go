@@ -14,7 +14,7 @@ import (
 // back instead. On resume it looks again: a zone running already is left
 // alone.
 func (r *run) bootBack(ctx context.Context) (fsm.Event, error) {
-	if r.job.CancelRequested {
+	if r.m.Cancelled() {
 		z, err := r.zone(ctx)
 		if err != nil || (z.State != host.StateInstalled && z.State != host.StateRunning) {
 			r.setFailure(errCancelled)
@@ -25,14 +25,14 @@ func (r *run) bootBack(ctx context.Context) (fsm.Event, error) {
 		if errorsIsInterrupted(err) {
 			return "", err
 		}
-		if r.job.CancelRequested {
+		if r.m.Cancelled() {
 			r.warn("could not boot the zone again after cancel: " + err.Error())
 		} else {
 			r.warn("could not boot the zone again: " + err.Error())
 		}
 	}
-	if r.job.CancelRequested {
-		return fsm.EvCancel, nil
+	if r.m.Cancelled() {
+		return fsm.EvCancelled, nil
 	}
 	return fsm.EvBlock, nil
 }

@@ -59,6 +59,5 @@ func (r *run) detach(ctx context.Context) (fsm.Event, error) {
 	if err := r.end("ok", nil); err != nil {
 		return "", err
 	}
-	r.job.RungIndex = 0
-	return fsm.EvAttach, nil
+	return fsm.EvAttach, nil // at rung 0: attach-update
 }

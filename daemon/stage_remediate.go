@@ -26,94 +26,85 @@ var rungs = map[string]rungFunc{
 	domain.RungRecreateImage:    (*run).rungRecreateImage,
 }
 
-// remediate climbs the ladder from the current rung to the first one that
-// does something, then hands over to attach -u. Rungs are cumulative: each
-// leaves its change in place for the next. The rung index is on disk before
+// remediate runs the rung at the machine's ladder position and hands over
+// to attach -u; a rung that does nothing (not for this zone, withheld by
+// policy, nothing to change, or failed before it changed anything) moves
+// the machine on to the next one (next-rung). Rungs are cumulative: each
+// leaves its change in place for the next. The position is on disk before
 // the next rung looks, so a restart does not look at a passed rung again.
 func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
+	if r.m.Rung() > len(r.job.Ladder) {
+		// Climbed past the last rung.
+		if r.job.Error == "" {
+			r.setFailure(fmt.Errorf("not rescued within policy"))
+		} else {
+			r.setFailure(fmt.Errorf("not rescued within policy: %s", r.job.Error))
+		}
+		return fsm.EvRollback, nil
+	}
+	rung := r.rungAt(r.m.Rung())
 	resumed, finished := r.lastRungStep()
-	if finished && resumed == r.rungAt(r.job.RungIndex) {
+	if finished && resumed == rung {
 		// The rung acted and its step is closed, but a crash came before
 		// the machine moved on: its attach -u is due, the rung is not run
 		// again.
 		r.note("event", "rung "+resumed+" had completed before the restart")
 		return fsm.EvAttach, nil
 	}
-	for r.job.RungIndex <= len(r.job.Ladder) {
-		rung := r.rungAt(r.job.RungIndex)
-		if why, withheld := r.notForThisZone(rung); why != "" {
-			r.job.Withheld = r.job.Withheld || withheld
-			if !withheld {
-				// Allowed, yet not run: the report says why.
-				r.warn(rung + " not run: " + why)
-			}
-			if err := r.skip("remediate", rung, why); err != nil {
-				return "", err
-			}
-			if err := r.nextRung(); err != nil {
-				return "", err
-			}
-			continue
+	if why, withheld := r.notForThisZone(rung); why != "" {
+		r.job.Withheld = r.job.Withheld || withheld
+		if !withheld {
+			// Allowed, yet not run: the report says why.
+			r.warn(rung + " not run: " + why)
 		}
-		if err := r.ensureImage(ctx); err != nil {
-			r.setFailure(fmt.Errorf("zone root: %w", err))
-			return fsm.EvRollback, nil
-		}
-		applied, err := rungs[rung](r, ctx)
-		if errorsIsInterrupted(err) {
+		if err := r.skip("remediate", rung, why); err != nil {
 			return "", err
 		}
-		if errors.Is(err, host.ErrKeyFile) {
-			// The image cannot be opened at all: no rung can act on it.
-			r.setFailure(keyFileHint(err))
-			if n := len(r.job.History); n > 0 && r.job.History[n-1].Ended.IsZero() {
-				if err := r.end("failed", err); err != nil {
-					return "", err
-				}
-			}
-			r.releaseGlobal(ctx)
-			return fsm.EvRollback, nil
-		}
-		if err != nil && !applied {
-			// It failed before it changed anything (a read, a missing
-			// record): no attach -u is owed to it, the next rung is due.
-			if err := r.failedBeforeActing(rung, err); err != nil {
+		return fsm.EvNextRung, nil
+	}
+	if err := r.ensureImage(ctx); err != nil {
+		r.setFailure(fmt.Errorf("zone root: %w", err))
+		return fsm.EvRollback, nil
+	}
+	applied, err := rungs[rung](r, ctx)
+	if errorsIsInterrupted(err) {
+		return "", err
+	}
+	if errors.Is(err, host.ErrKeyFile) {
+		// The image cannot be opened at all: no rung can act on it.
+		r.setFailure(keyFileHint(err))
+		if n := len(r.job.History); n > 0 && r.job.History[n-1].Ended.IsZero() {
+			if err := r.end("failed", err); err != nil {
 				return "", err
 			}
-			continue
 		}
-		if err != nil {
-			// The rung's tool failed. Rungs are cumulative and a partial
-			// change may still help: attach -u decides.
-			r.note("event", fmt.Sprintf("rung %s failed: %v", rung, err))
-			applied = true
-		}
-		if !applied && rung == resumed && !finished {
-			// Interrupted by a crash, it now finds nothing left to do: its
-			// change had completed, and its attach -u is still due.
-			r.note("event", "rung "+rung+" had completed before the restart")
-			if n := len(r.job.History); n > 0 && r.job.History[n-1].Rung == rung && r.job.History[n-1].Outcome == "skipped" {
-				r.job.History[n-1].Outcome, r.job.History[n-1].Error = "ok", "completed before the restart"
-			}
-			if err := r.save(); err != nil {
-				return "", err
-			}
-			applied = true
-		}
-		if applied {
-			return fsm.EvAttach, nil
-		}
-		if err := r.nextRung(); err != nil {
-			return "", err
-		}
+		return fsm.EvRollback, nil
 	}
-	r.releaseGlobal(ctx)
-	if r.job.Error == "" {
-		r.setFailure(fmt.Errorf("not rescued within policy"))
-	} else {
-		r.setFailure(fmt.Errorf("not rescued within policy: %s", r.job.Error))
+	if err != nil && !applied {
+		// It failed before it changed anything (a read, a missing
+		// record): no attach -u is owed to it, the next rung is due.
+		r.failedBeforeActing(rung, err)
+		return fsm.EvNextRung, nil
 	}
-	return fsm.EvRollback, nil
+	if err != nil {
+		// The rung's tool failed. Rungs are cumulative and a partial
+		// change may still help: attach -u decides.
+		r.note("event", fmt.Sprintf("rung %s failed: %v", rung, err))
+		applied = true
+	}
+	if !applied && rung == resumed && !finished {
+		// Interrupted by a crash, it now finds nothing left to do: its
+		// change had completed, and its attach -u is still due.
+		r.note("event", "rung "+rung+" had completed before the restart")
+		if n := len(r.job.History); n > 0 && r.job.History[n-1].Rung == rung && r.job.History[n-1].Outcome == "skipped" {
+			r.job.History[n-1].Outcome, r.job.History[n-1].Error = "ok", "completed before the restart"
+		}
+		applied = true
+	}
+	if applied {
+		return fsm.EvAttach, nil
+	}
+	return fsm.EvNextRung, nil
 }
 
 // notForThisZone says why a rung must not run on this job's zone ("" when
@@ -146,10 +137,10 @@ func (r *run) notForThisZone(rung string) (why string, withheld bool) {
 }
 
 // failedBeforeActing records a rung that failed before its first change
-// (as a failed history step, unless the rung recorded one itself) and
-// moves past it in the same write, so a restart does not owe it an
-// attach -u either.
-func (r *run) failedBeforeActing(rung string, err error) error {
+// (as a failed history step, unless the rung recorded one itself); the
+// next-rung move writes it with the new ladder position, so a restart does
+// not owe it an attach -u either.
+func (r *run) failedBeforeActing(rung string, err error) {
 	r.note("event", fmt.Sprintf("rung %s failed before it changed anything: %v", rung, err))
 	recorded := false
 	if n := len(r.job.History); n > 0 {
@@ -161,14 +152,6 @@ func (r *run) failedBeforeActing(rung string, err error) error {
 		r.job.History = append(r.job.History, persist.Step{Stage: "remediate", Rung: rung, Started: now, Ended: now,
 			Outcome: "failed", Error: oneLine(err.Error())})
 	}
-	return r.nextRung()
-}
-
-// nextRung moves past a rung that did nothing, on disk.
-func (r *run) nextRung() error {
-	r.job.RungIndex++
-	r.passedGlobal()
-	return r.save()
 }
 
 // lastRungStep looks at the last history step: if it is a rung that acted

@@ -17,7 +17,6 @@ import (
 // neither re-attached nor booted. Every step looks first, so a rollback
 // interrupted by a crash simply runs again.
 func (r *run) rollback(ctx context.Context) (fsm.Event, error) {
-	r.releaseGlobal(ctx)
 	if err := r.begin("rollback", ""); err != nil {
 		return "", err
 	}
@@ -39,8 +38,8 @@ func (r *run) rollback(ctx context.Context) (fsm.Event, error) {
 	if err := r.end("ok", nil); err != nil {
 		return "", err
 	}
-	if r.job.CancelRequested {
-		return fsm.EvCancel, nil
+	if r.m.Cancelled() {
+		return fsm.EvCancelled, nil
 	}
 	return fsm.EvRolledBack, nil
 }

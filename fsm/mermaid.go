@@ -13,7 +13,7 @@ func Mermaid() string {
 	fmt.Fprintf(&b, "    [*] --> %s\n", id(Queued))
 	for _, t := range Table {
 		for _, s := range t.Src {
-			fmt.Fprintf(&b, "    %s --> %s: %s\n", id(s), id(t.Dst), t.Event)
+			fmt.Fprintf(&b, "    %s --> %s: %s%s\n", id(s), id(t.Dst), t.Event, label(t))
 		}
 	}
 	for _, s := range AllStates {
@@ -22,6 +22,24 @@ func Mermaid() string {
 		}
 	}
 	return b.String()
+}
+
+// label tells a row's move on the ladder and its guard.
+func label(t Transition) string {
+	var l string
+	switch t.Rung {
+	case First:
+		l = " (rung 0)"
+	case Climb:
+		l = " (rung +1)"
+	}
+	switch t.If {
+	case IfCancel:
+		l += " [cancelled]"
+	case UnlessCancel:
+		l += " [not cancelled]"
+	}
+	return l
 }
 
 // id makes a state name a Mermaid identifier ("rolled-back" -> "rolled_back").

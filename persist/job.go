@@ -59,8 +59,9 @@ type Job struct {
 	// global publishers, global-publishers runs only then.
 	FailPublisher string `json:"fail_publisher,omitempty"`
 
-	// RungIndex is the position in [attach-update, Ladder...] of the rung
-	// whose attach -u is due or running.
+	// RungIndex is the machine's ladder position (fsm.Point.Rung): the
+	// position in [attach-update, Ladder...] of the rung whose attach -u
+	// is due or running. Written with State by SetPoint only.
 	RungIndex int `json:"rung_index,omitempty"`
 	// Pending names a side effect that was started and not yet recorded as
 	// finished ("halt", "snapshot", "detach", "attach", "uninstall",
@@ -75,7 +76,7 @@ type Job struct {
 	PendingPackages []string `json:"pending_packages,omitempty"`
 
 	GZHolder        bool `json:"gz_holder,omitempty"`        // registered as needing the stripped global publishers
-	CancelRequested bool `json:"cancel_requested,omitempty"` // stop at the next stage boundary
+	CancelRequested bool `json:"cancel_requested,omitempty"` // the machine's cancel mark (fsm.Point.Cancel), written by SetPoint only
 	BlockPending    bool `json:"block_pending,omitempty"`    // written by zoneupd before the boot-back state: read once to move such a job onto it
 }
 
@@ -93,12 +94,24 @@ type Step struct {
 // fsm.TerminalStates (the store keeps every other job in active/).
 func (j *Job) Terminal() bool { return fsm.Terminal(fsm.State(j.State)) }
 
+// Point is where the job's machine is: its state, ladder position and
+// cancel mark.
+func (j *Job) Point() fsm.Point {
+	return fsm.Point{State: fsm.State(j.State), Rung: j.RungIndex, Cancel: j.CancelRequested}
+}
+
+// SetPoint records where the job's machine moves to (its persist hook).
+func (j *Job) SetPoint(p fsm.Point) {
+	j.State, j.RungIndex, j.CancelRequested = string(p.State), p.Rung, p.Cancel
+}
+
 // ResetForRetry makes j the next attempt of the same job (zoneupadm retry;
 // the retry event then moves it to queued). Attempt counts up. What
 // survives, and why:
 //
 //   - ID, Zone, Enqueued: it is the same job (SPEC 3: retry keeps the id).
-//   - State: the machine's; the retry event moves it.
+//   - State, RungIndex, CancelRequested: the machine's point; the retry
+//     event moves it (back to rung 0, the cancel mark cleared).
 //   - History: the steps of every attempt, the job's whole story (SPEC 3).
 //   - Snapshot, SnapshotTaken: the snapshot is the job's, never a second
 //     one (SPEC 3); preflight refuses one this job did not take.
@@ -113,9 +126,9 @@ func (j *Job) Terminal() bool { return fsm.Terminal(fsm.State(j.State)) }
 //
 // Everything else belongs to one attempt and starts empty: the result,
 // rung, error, cause and withheld mark, the frozen ladder and the place
-// on it, the failure class and publisher, what was pending or done, the
-// warnings and restored files, the attempt's times, and the cancel and
-// block requests. A field added to Job is cleared here until it is
+// the failure class and publisher, what was pending or done, the
+// warnings and restored files, the attempt's times, and an older
+// zoneupd's block request. A field added to Job is cleared here until it is
 // listed; TestResetForRetryDecidesEveryField makes the choice explicit.
 func (j *Job) ResetForRetry() {
 	*j = Job{
@@ -123,6 +136,8 @@ func (j *Job) ResetForRetry() {
 		Zone:            j.Zone,
 		Enqueued:        j.Enqueued,
 		State:           j.State,
+		RungIndex:       j.RungIndex,
+		CancelRequested: j.CancelRequested,
 		History:         j.History,
 		Snapshot:        j.Snapshot,
 		SnapshotTaken:   j.SnapshotTaken,

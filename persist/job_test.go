@@ -10,11 +10,11 @@ import (
 // in exactly one list. A new field fails TestResetForRetryDecidesEveryField
 // until it is put in one, and in ResetForRetry if it survives.
 var (
-	retryKeeps = []string{"ID", "Zone", "Enqueued", "State", "History", "Snapshot", "SnapshotTaken",
+	retryKeeps = []string{"ID", "Zone", "Enqueued", "State", "RungIndex", "CancelRequested", "History", "Snapshot", "SnapshotTaken",
 		"Allow", "NoBoot", "RemovedPackages", "PriorState", "Zonepath", "Dataset", "ZBE", "Brand", "GZHolder"}
-	retryClears = []string{"Result", "Rung", "Error", "Cause", "Withheld", "Ladder", "RungIndex",
+	retryClears = []string{"Result", "Rung", "Error", "Cause", "Withheld", "Ladder",
 		"FailClass", "FailPublisher", "Pending", "Done", "PendingPackages", "Warnings", "RestoredFiles",
-		"Started", "Ended", "CancelRequested", "BlockPending"}
+		"Started", "Ended", "BlockPending"}
 	retryCounts = []string{"Attempt"} // one more
 )
 

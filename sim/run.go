@@ -338,8 +338,11 @@ func (c *call) end(save bool, fn func(w *world) int) int {
 				}
 			}
 		}
-		now := time.Now()
-		appendRecord(c.world, logRecord{Seq: c.seq, Ev: "end", Code: code, DurMS: now.Sub(c.began).Milliseconds(),
+		// dur_ms from the wall-clock times the records carry (Round(0)
+		// drops the monotonic reading): the log's end minus its start is
+		// then dur_ms to the millisecond, also when the clock is slewed.
+		now := time.Now().Round(0)
+		appendRecord(c.world, logRecord{Seq: c.seq, Ev: "end", Code: code, DurMS: now.Sub(c.began.Round(0)).Milliseconds(),
 			Time: now.UTC().Format(time.RFC3339Nano)})
 		c.st.unlock()
 	}

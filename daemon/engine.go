@@ -431,7 +431,10 @@ func (e *Engine) work(w *worker, j *persist.Job) {
 		return r.job.Zone, r.root(), r.job.ZBE, r.job.Dataset
 	}}
 	r.t.X = jobExec{facts: r.facts, inner: r.t.X}
+	r.bg = r.t
+	r.t.X = savedFirst{r: r, inner: r.t.X}
 	err := r.drive(e.hard)
+	r.live.flush() // the lines no save took along
 	if err != nil {
 		r.log.Error().Err(err).Msg("job stopped; it resumes at the next start")
 	}

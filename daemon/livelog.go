@@ -20,10 +20,13 @@ import (
 // writes it, and, during `zoneadm attach -u`, each line of the attach log
 // the `Log File:` line names as the brand writes it (the file `tail -f`
 // would show: pkg's own errors are only there). The exit line follows at
-// the end and is stored before the run returns, so the job's own notes
-// come after it. Every line is stored once. Lines are written in batches,
-// at most flushEvery apart, so that a chatty pkg does not cost an fsync
-// per line.
+// the end. The job's own notes (run.note) wait in the same queue, so every
+// line stands in the order it happened, and each is stored once. Lines are
+// stored in batches: with the job's next save, in the same transaction
+// (PutJobLog), or flushEvery after the first of them waits, whichever
+// comes first; neither a chatty pkg nor a tool's exit costs a commit of
+// its own. A kill -9 loses at most the lines of the last flushEvery that
+// no save took along.
 type liveLog struct {
 	e     *Engine
 	jobID string
@@ -185,7 +188,6 @@ func (l *liveLog) ended(res host.Result) {
 		text = res.Err.Error()
 	}
 	l.add(persist.LogEntry{Kind: "tool", Text: text, Tool: tool, Rung: l.currentRung()})
-	l.flush()
 }
 
 func (l *liveLog) add(en persist.LogEntry) {
@@ -198,7 +200,24 @@ func (l *liveLog) add(en persist.LogEntry) {
 	l.mu.Unlock()
 }
 
+// flush stores the lines waiting, in one transaction of their own.
 func (l *liveLog) flush() {
+	err := l.withPending(func(batch []persist.LogEntry) error {
+		if len(batch) == 0 {
+			return nil
+		}
+		return l.e.store.AppendLog(l.jobID, batch...)
+	})
+	if err != nil {
+		l.e.log.Warn().Err(err).Str("job", l.jobID).Msg("cannot append tool output to job log")
+	}
+}
+
+// withPending hands write the lines waiting (perhaps none) and stores them
+// in order with every other batch: the job's save writes them with the
+// job's record (PutJobLog), flush on their own. Lines write could not
+// store wait for the next write.
+func (l *liveLog) withPending(write func([]persist.LogEntry) error) error {
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
 	l.mu.Lock()
@@ -209,13 +228,20 @@ func (l *liveLog) flush() {
 		l.timer = nil
 	}
 	l.mu.Unlock()
-	if len(batch) == 0 {
-		return
+	err := write(batch)
+	if err != nil && len(batch) > 0 {
+		l.mu.Lock()
+		l.pending = append(batch, l.pending...)
+		if l.timer == nil {
+			l.timer = time.AfterFunc(flushEvery, l.flush)
+		}
+		l.mu.Unlock()
+		return err
 	}
-	if err := l.e.store.AppendLog(l.jobID, batch...); err != nil {
-		l.e.log.Warn().Err(err).Str("job", l.jobID).Msg("cannot append tool output to job log")
+	if len(batch) > 0 {
+		l.e.changed()
 	}
-	l.e.changed()
+	return err
 }
 
 // attachTail follows one attach log file.

@@ -39,6 +39,11 @@ type run struct {
 	// is the rung of the open history step, for its lines.
 	live    *liveLog
 	rungNow atomic.Pointer[string]
+	// unsaved: end or skip recorded a step that no save has written yet.
+	unsaved bool
+	// bg are the job's tools for the global publisher keeper's goroutines
+	// (t without savedFirst, which belongs to the job's own goroutine).
+	bg host.Tools
 
 	// facts is what this run's calls showed of the zone (its line, its
 	// root and overlays mounted, the job's snapshot), learned and
@@ -49,8 +54,12 @@ type run struct {
 // Resume or start the job until it is terminal or the daemon drains.
 // ctx is the hard context: cancelled only when the drain grace is over,
 // which kills running tools.
-func (r *run) drive(ctx context.Context) error {
-	var err error
+func (r *run) drive(ctx context.Context) (err error) {
+	defer func() {
+		if serr := r.saveUnsaved(); err == nil {
+			err = serr
+		}
+	}()
 	r.m, err = fsm.New(r.job.Point(), fsm.Hooks{
 		Persist: r.persistTransition,
 		// Restored before the last holder becomes terminal, also when a
@@ -165,35 +174,45 @@ func (r *run) persistTransition(from, to fsm.Point, ev fsm.Event) error {
 		r.job.Result = fsm.Result(to.State)
 		r.job.Ended = now
 		r.dropPending()
-		// The job's last log line is written before it reads terminal, so
-		// whoever sees it terminal (log -f, wait) has every line.
-		r.note("event", line)
 	}
+	// The line goes in the transaction of the new state: whoever sees the
+	// job terminal (log -f, wait) has every line.
+	r.note("event", line)
 	if err := r.save(); err != nil {
 		r.job.SetPoint(prev)
 		return err
 	}
 	r.log.Info().Str("from", string(from.State)).Str("to", string(to.State)).Int("rung", to.Rung).Str("event", string(ev)).Msg("transition")
 	r.e.stateChanged()
-	if !fsm.Terminal(to.State) {
-		r.note("event", line)
-	}
 	r.passedGlobal(to.Rung)
 	return nil
 }
 
 // save writes the whole job record (one fsync'd transaction).
 func (r *run) save() error {
-	if err := r.e.store.PutJob(r.job); err != nil {
+	var err error
+	if r.live != nil {
+		// The log lines waiting go with the record, in its transaction.
+		err = r.live.withPending(func(lines []persist.LogEntry) error { return r.e.store.PutJobLog(r.job, lines...) })
+	} else {
+		err = r.e.store.PutJob(r.job)
+	}
+	if err != nil {
 		r.log.Error().Err(err).Msg("cannot persist job")
 		return fmt.Errorf("persist job %s: %w", r.job.ID, err)
 	}
+	r.unsaved = false
 	r.e.changed()
 	return nil
 }
 
-// note appends a line to the job's log.
+// note appends a line to the job's log: after the tool lines before it,
+// stored with the job's next save or within flushEvery (liveLog).
 func (r *run) note(kind, text string) {
+	if r.live != nil {
+		r.live.add(persist.LogEntry{Kind: kind, Text: text})
+		return
+	}
 	if err := r.e.store.AppendLog(r.job.ID, persist.LogEntry{Time: r.e.now(), Kind: kind, Text: text}); err != nil {
 		r.log.Warn().Err(err).Msg("cannot append to job log")
 	}
@@ -207,8 +226,12 @@ func (r *run) begin(stage, rung string) error {
 	return r.save()
 }
 
-// end closes the open history step and persists it after the side effect.
-func (r *run) end(outcome string, err error) error {
+// end closes the open history step after the side effect. It is written
+// with the next save, before anything else happens to the host: the
+// machine's move that follows (one commit for the step and the new
+// point), the next tool the job runs (savedFirst), or the edge's release
+// of the global publishers, whichever comes first.
+func (r *run) end(outcome string, err error) {
 	if n := len(r.job.History); n > 0 && r.job.History[n-1].Ended.IsZero() {
 		s := &r.job.History[n-1]
 		s.Ended = r.e.now()
@@ -217,14 +240,22 @@ func (r *run) end(outcome string, err error) error {
 			s.Error = oneLine(err.Error())
 		}
 	}
-	return r.save()
+	r.unsaved = true
 }
 
-// skip records a step that did nothing.
-func (r *run) skip(stage, rung, why string) error {
+// skip records a step that did nothing; it is written as end's step is.
+func (r *run) skip(stage, rung, why string) {
 	now := r.e.now()
 	r.job.History = append(r.job.History, persist.Step{Stage: stage, Rung: rung, Started: now, Ended: now, Outcome: "skipped", Error: why})
 	r.note("event", fmt.Sprintf("%s %s skipped: %s", stage, rung, why))
+	r.unsaved = true
+}
+
+// saveUnsaved writes what end and skip recorded, if a save has not yet.
+func (r *run) saveUnsaved() error {
+	if !r.unsaved {
+		return nil
+	}
 	return r.save()
 }
 
@@ -368,4 +399,32 @@ func oneLine(s string) string {
 		s = strings.Join(keep, "; ")
 	}
 	return host.Clip(s, 400)
+}
+
+// savedFirst runs the job's tools after writing what end and skip
+// recorded: no tool starts while the job's record on disk is behind what
+// the host has done. It belongs to the job's goroutine (run.t); the
+// keeper's goroutines use run.bg. A record that cannot be written stops the
+// job where it stands (an interruption, not the tool's failure).
+type savedFirst struct {
+	r     *run
+	inner host.Executor
+}
+
+func (x savedFirst) Run(ctx context.Context, change bool, argv ...string) host.Result {
+	if err := x.r.saveUnsaved(); err != nil {
+		return host.Result{Argv: argv, Code: -1, Err: fmt.Errorf("%w: %w", errInterrupted, err)}
+	}
+	return x.inner.Run(ctx, change, argv...)
+}
+
+func (x savedFirst) RunInput(ctx context.Context, change bool, stdin []byte, argv ...string) host.Result {
+	in, ok := x.inner.(host.InputExecutor)
+	if !ok {
+		return host.Result{Argv: argv, Code: -1}
+	}
+	if err := x.r.saveUnsaved(); err != nil {
+		return host.Result{Argv: argv, Code: -1, Err: fmt.Errorf("%w: %w", errInterrupted, err)}
+	}
+	return in.RunInput(ctx, change, stdin, argv...)
 }

@@ -32,8 +32,9 @@ func (r *run) rungGlobalPublishers(ctx context.Context) (bool, error) {
 	// this job too (the keeper has kept it so far: this job is not past
 	// the rung), rather than restored under its next attach -u.
 	if copies && r.job.FailPublisher == "" && !r.job.GZHolder && !r.e.gz.stripped() {
-		return false, r.skip("remediate", domain.RungGlobalPublishers,
+		r.skip("remediate", domain.RungGlobalPublishers,
 			"attach -u copies the global publishers into the zone here, and the attach log names no origin of a global publisher other than the first-ranked one")
+		return false, nil
 	}
 	applied := false
 	err = r.step(domain.RungGlobalPublishers, func() error {
@@ -79,6 +80,9 @@ func (r *run) rungGlobalPublishers(ctx context.Context) (bool, error) {
 // repeats the release.
 func (r *run) releaseGlobal() {
 	ctx := r.e.hard
+	if err := r.saveUnsaved(); err != nil {
+		return // the move that follows fails on the same store, and the release is repeated at the next start
+	}
 	r.passGlobal()
 	if r.gzRestore != nil {
 		return
@@ -86,10 +90,10 @@ func (r *run) releaseGlobal() {
 	done := make(chan error, 1)
 	r.gzRestore = done
 	if !r.job.GZHolder {
-		go func() { done <- r.e.gz.settle(ctx, r.t, r.note) }()
+		go func() { done <- r.e.gz.settle(ctx, r.bg, r.note) }()
 		return
 	}
-	go func() { done <- r.e.gz.release(ctx, r.t, r.job.ID, r.note) }()
+	go func() { done <- r.e.gz.release(ctx, r.bg, r.job.ID, r.note) }()
 }
 
 // passGlobal records that this job no longer needs the global zone
@@ -114,7 +118,7 @@ func (r *run) passedGlobal(rung int) {
 		// settle now, not at the end of the ladder.
 		done := make(chan error, 1)
 		r.gzRestore = done
-		go func() { done <- r.e.gz.settle(r.e.hard, r.t, r.note) }()
+		go func() { done <- r.e.gz.settle(r.e.hard, r.bg, r.note) }()
 	}
 }
 

@@ -20,7 +20,8 @@ import (
 // never repeated.
 func (r *run) rungRemoveConflicts(ctx context.Context) (bool, error) {
 	if r.job.Done["uninstall"] {
-		return false, r.skip("remediate", domain.RungRemoveConflicts, "conflicting packages already removed")
+		r.skip("remediate", domain.RungRemoveConflicts, "conflicting packages already removed")
+		return false, nil
 	}
 	pkgs, err := r.t.List(ctx, r.root())
 	if err != nil && !errors.Is(err, host.ErrNotFound) {
@@ -69,7 +70,8 @@ func (r *run) rungRemoveConflicts(ctx context.Context) (bool, error) {
 		}
 	}
 	if len(match) == 0 {
-		return false, r.skip("remediate", domain.RungRemoveConflicts, "no installed package matches "+strings.Join(r.cfg.ConflictPackages, ","))
+		r.skip("remediate", domain.RungRemoveConflicts, "no installed package matches "+strings.Join(r.cfg.ConflictPackages, ","))
+		return false, nil
 	}
 	err = r.step(domain.RungRemoveConflicts, func() error {
 		r.note("event", "zone image: uninstall "+strings.Join(match, " "))

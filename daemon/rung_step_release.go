@@ -16,14 +16,16 @@ import (
 func (r *run) rungStepRelease(ctx context.Context) (bool, error) {
 	zv, err := r.t.EntireVersion(ctx, r.root())
 	if errors.Is(err, host.ErrNotFound) {
-		return false, r.skip("remediate", domain.RungStepRelease, "the zone has no entire incorporation")
+		r.skip("remediate", domain.RungStepRelease, "the zone has no entire incorporation")
+		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
 	gv, err := r.t.EntireVersion(ctx, "/")
 	if errors.Is(err, host.ErrNotFound) {
-		return false, r.skip("remediate", domain.RungStepRelease, "the global zone has no entire incorporation")
+		r.skip("remediate", domain.RungStepRelease, "the global zone has no entire incorporation")
+		return false, nil
 	}
 	if err != nil {
 		return false, err
@@ -35,7 +37,8 @@ func (r *run) rungStepRelease(ctx context.Context) (bool, error) {
 		}
 	}
 	if len(due) == 0 {
-		return false, r.skip("remediate", domain.RungStepRelease, fmt.Sprintf("no stepping stone between entire@%s and entire@%s", zv, gv))
+		r.skip("remediate", domain.RungStepRelease, fmt.Sprintf("no stepping stone between entire@%s and entire@%s", zv, gv))
+		return false, nil
 	}
 	err = r.step(domain.RungStepRelease, func() error {
 		for _, s := range due {

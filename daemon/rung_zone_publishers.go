@@ -38,7 +38,8 @@ func (r *run) rungZonePublishers(ctx context.Context) (bool, error) {
 		}
 	}
 	if len(odd) == 0 {
-		return false, r.skip("remediate", domain.RungZonePublishers, "no publisher foreign to the global zone")
+		r.skip("remediate", domain.RungZonePublishers, "no publisher foreign to the global zone")
+		return false, nil
 	}
 	err = r.step(domain.RungZonePublishers, func() error {
 		if !known[zp[0].Name] {

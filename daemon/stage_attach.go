@@ -96,9 +96,7 @@ func (r *run) attached(ctx context.Context, rung string) (fsm.Event, error) {
 	r.job.Rung = rung
 	// Earlier attempts' errors stay in the history; the job itself did not fail.
 	r.job.Error, r.job.Cause = "", ""
-	if err := r.end("ok", nil); err != nil {
-		return "", err
-	}
+	r.end("ok", nil)
 	if rung == domain.RungRecreateImage && !r.job.Done["restore"] {
 		if err := r.restoreConfig(ctx); err != nil {
 			if errorsIsInterrupted(err) {
@@ -151,9 +149,7 @@ func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResu
 		}
 	}
 	r.job.Error = oneLine(why.Error())
-	if err := r.end("failed", why); err != nil {
-		return "", err
-	}
+	r.end("failed", why)
 	if r.m.Rung() >= len(r.job.Ladder) {
 		r.setFailure(fmt.Errorf("not rescued within policy: %s", oneLine(why.Error())))
 		return fsm.EvRollback, nil
@@ -186,9 +182,7 @@ func (r *run) namedGlobalPublisher(ctx context.Context, res host.AttachResult) s
 
 func (r *run) attachRollback(err error) (fsm.Event, error) {
 	r.setFailure(err)
-	if err := r.end("failed", err); err != nil {
-		return "", err
-	}
+	r.end("failed", err)
 	return fsm.EvRollback, nil
 }
 

@@ -24,13 +24,9 @@ func (r *run) boot(ctx context.Context) (fsm.Event, error) {
 	if err != nil {
 		err = fmt.Errorf("boot: %w", err)
 		r.setFailure(withCause(Cause{Kind: CauseBoot}, err))
-		if err := r.end("failed", err); err != nil {
-			return "", err
-		}
+		r.end("failed", err)
 		return fsm.EvRollback, nil
 	}
-	if err := r.end("ok", nil); err != nil {
-		return "", err
-	}
+	r.end("ok", nil)
 	return fsm.EvVerify, nil
 }

@@ -21,9 +21,7 @@ func (r *run) detach(ctx context.Context) (fsm.Event, error) {
 	// zone again if it was running.
 	block := func(err error) (fsm.Event, error) {
 		r.setFailure(err)
-		if err := r.end("failed", err); err != nil {
-			return "", err
-		}
+		r.end("failed", err)
 		return fsm.EvBootBack, nil
 	}
 	if err := r.ensureHalted(ctx); err != nil {
@@ -56,8 +54,6 @@ func (r *run) detach(ctx context.Context) (fsm.Event, error) {
 	default:
 		return block(fmt.Errorf("zone %s is %s, cannot detach", r.job.Zone, z.State))
 	}
-	if err := r.end("ok", nil); err != nil {
-		return "", err
-	}
+	r.end("ok", nil)
 	return fsm.EvAttach, nil // at rung 0: attach-update
 }

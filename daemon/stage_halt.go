@@ -21,14 +21,10 @@ func (r *run) halt(ctx context.Context) (fsm.Event, error) {
 		// Nothing has changed yet: refuse, and boot the zone again if the
 		// halt got half way.
 		r.setFailure(err)
-		if err := r.end("failed", err); err != nil {
-			return "", err
-		}
+		r.end("failed", err)
 		return fsm.EvBootBack, nil
 	}
-	if err := r.end("ok", nil); err != nil {
-		return "", err
-	}
+	r.end("ok", nil)
 	return fsm.EvSnapshot, nil
 }
 

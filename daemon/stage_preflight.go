@@ -20,9 +20,7 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 	}
 	block := func(err error) (fsm.Event, error) {
 		r.setFailure(err)
-		if err := r.end("failed", err); err != nil {
-			return "", err
-		}
+		r.end("failed", err)
 		return fsm.EvBlock, nil
 	}
 	z, err := r.zone(ctx)
@@ -79,9 +77,7 @@ func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
 		return block(fmt.Errorf("snapshot %s exists but this job did not take it", r.snapName()))
 	}
 	r.job.PriorState = z.State
-	if err := r.end("ok", nil); err != nil {
-		return "", err
-	}
+	r.end("ok", nil)
 	if z.State == host.StateRunning {
 		return fsm.EvHalt, nil
 	}

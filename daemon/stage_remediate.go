@@ -57,9 +57,7 @@ func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
 			// Allowed, yet not run: the report says why.
 			r.warn(rung + " not run: " + why)
 		}
-		if err := r.skip("remediate", rung, why); err != nil {
-			return "", err
-		}
+		r.skip("remediate", rung, why)
 		return fsm.EvNextRung, nil
 	}
 	if err := r.ensureImage(ctx); err != nil {
@@ -74,9 +72,7 @@ func (r *run) remediate(ctx context.Context) (fsm.Event, error) {
 		// The image cannot be opened at all: no rung can act on it.
 		r.setFailure(keyFileHint(err))
 		if n := len(r.job.History); n > 0 && r.job.History[n-1].Ended.IsZero() {
-			if err := r.end("failed", err); err != nil {
-				return "", err
-			}
+			r.end("failed", err)
 		}
 		return fsm.EvRollback, nil
 	}
@@ -184,8 +180,6 @@ func (r *run) step(rung string, fn func() error) error {
 	if err != nil {
 		outcome = "failed"
 	}
-	if perr := r.end(outcome, err); perr != nil {
-		return perr
-	}
+	r.end(outcome, err)
 	return err
 }

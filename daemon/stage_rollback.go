@@ -30,14 +30,10 @@ func (r *run) rollback(ctx context.Context) (fsm.Event, error) {
 		} else {
 			r.job.Error = oneLine(r.job.Error + "; rollback: " + err.Error())
 		}
-		if err := r.end("failed", err); err != nil {
-			return "", err
-		}
+		r.end("failed", err)
 		return fsm.EvFail, nil
 	}
-	if err := r.end("ok", nil); err != nil {
-		return "", err
-	}
+	r.end("ok", nil)
 	if r.m.Cancelled() {
 		return fsm.EvCancelled, nil
 	}

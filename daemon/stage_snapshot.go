@@ -19,9 +19,7 @@ func (r *run) snapshot(ctx context.Context) (fsm.Event, error) {
 		// zfs snapshot -r is atomic: nothing to clean. Refuse the job and
 		// put the zone back as it was.
 		r.setFailure(err) // a pool out of space is its cause
-		if err := r.end("failed", err); err != nil {
-			return "", err
-		}
+		r.end("failed", err)
 		return fsm.EvBootBack, nil
 	}
 	if err := r.ensureHalted(ctx); err != nil {
@@ -60,9 +58,7 @@ func (r *run) snapshot(ctx context.Context) (fsm.Event, error) {
 		}
 		return fail(err) // the tool's error names the command
 	}
-	if err := r.end("ok", nil); err != nil {
-		return "", err
-	}
+	r.end("ok", nil)
 	return fsm.EvDetach, nil
 }
 

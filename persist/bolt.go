@@ -510,47 +510,69 @@ func (d *DB) AppendLog(jobID string, entries ...LogEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	id := []byte(jobID)
+	return d.update(func(tx *bolt.Tx) error { return d.appendLog(tx, jobID, entries) })
+}
+
+// PutJobLog stores j as PutJob does and appends entries to its log as
+// AppendLog does, in one transaction: the job's record and the log lines
+// that lead to it reach the disk together, at the cost of one commit.
+func (d *DB) PutJobLog(j *Job, entries ...LogEntry) error {
+	if j == nil || j.ID == "" || j.Zone == "" {
+		return errors.New("persist: a job needs an id and a zone")
+	}
+	val := encodeJob(j) // outside the transaction, as PutJobs does
 	return d.update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketJobs).Get(id) == nil {
-			return fmt.Errorf("job %s: %w", jobID, ErrNotFound)
-		}
-		log, err := tx.Bucket(bucketLogs).CreateBucketIfNotExists(id)
-		if err != nil {
+		if err := d.putJob(tx, j, val); err != nil {
 			return err
 		}
-		log.FillPercent = 1.0 // sequence keys only ever append
-		sizes := tx.Bucket(bucketLogSize)
-		total := uint64(0)
-		if v := sizes.Get(id); len(v) == 8 {
-			total = binary.BigEndian.Uint64(v)
-		}
-		for _, e := range entries { // e is a copy: the caller's slice is not touched
-			if e.Seq, err = log.NextSequence(); err != nil {
-				return err
-			}
-			val, err := json.Marshal(e)
-			if err != nil {
-				return fmt.Errorf("persist: encoding log entry: %w", err)
-			}
-			if err := log.Put(seqKey(e.Seq), val); err != nil {
-				return err
-			}
-			total += uint64(len(val))
-		}
-		newest := seqKey(log.Sequence())
-		c := log.Cursor()
-		for k, v := c.First(); k != nil && total > uint64(d.logLimit); k, v = c.First() {
-			if bytes.Equal(k, newest) {
-				break // the newest entry stays, even alone over the limit
-			}
-			total -= uint64(len(v))
-			if err := c.Delete(); err != nil {
-				return err
-			}
-		}
-		return sizes.Put(id, binary.BigEndian.AppendUint64(nil, total))
+		return d.appendLog(tx, j.ID, entries)
 	})
+}
+
+// appendLog is AppendLog inside tx.
+func (d *DB) appendLog(tx *bolt.Tx, jobID string, entries []LogEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	id := []byte(jobID)
+	if tx.Bucket(bucketJobs).Get(id) == nil {
+		return fmt.Errorf("job %s: %w", jobID, ErrNotFound)
+	}
+	log, err := tx.Bucket(bucketLogs).CreateBucketIfNotExists(id)
+	if err != nil {
+		return err
+	}
+	log.FillPercent = 1.0 // sequence keys only ever append
+	sizes := tx.Bucket(bucketLogSize)
+	total := uint64(0)
+	if v := sizes.Get(id); len(v) == 8 {
+		total = binary.BigEndian.Uint64(v)
+	}
+	for _, e := range entries { // e is a copy: the caller's slice is not touched
+		if e.Seq, err = log.NextSequence(); err != nil {
+			return err
+		}
+		val, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("persist: encoding log entry: %w", err)
+		}
+		if err := log.Put(seqKey(e.Seq), val); err != nil {
+			return err
+		}
+		total += uint64(len(val))
+	}
+	newest := seqKey(log.Sequence())
+	c := log.Cursor()
+	for k, v := c.First(); k != nil && total > uint64(d.logLimit); k, v = c.First() {
+		if bytes.Equal(k, newest) {
+			break // the newest entry stays, even alone over the limit
+		}
+		total -= uint64(len(v))
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return sizes.Put(id, binary.BigEndian.AppendUint64(nil, total))
 }
 
 // Logs returns the job's log entries with Seq > after.

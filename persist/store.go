@@ -41,6 +41,9 @@ type Store interface {
 	// AppendLog adds entries to a job's log, giving each the next sequence
 	// number; the oldest entries are dropped past the per-job bound.
 	AppendLog(jobID string, entries ...LogEntry) error
+	// PutJobLog is PutJob of j and AppendLog of entries to its log in one
+	// transaction: both are stored, or neither.
+	PutJobLog(j *Job, entries ...LogEntry) error
 	// Logs returns the job's entries with Seq > after, in order.
 	Logs(jobID string, after uint64) ([]LogEntry, error)
 

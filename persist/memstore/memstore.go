@@ -103,7 +103,11 @@ func (s *Store) lock() error {
 }
 
 // PutJob stores a copy of j and updates the zone and active indexes.
-func (s *Store) PutJob(j *persist.Job) error {
+func (s *Store) PutJob(j *persist.Job) error { return s.PutJobLog(j) }
+
+// PutJobLog is PutJob and AppendLog of j's log in one step: both are
+// stored, or neither.
+func (s *Store) PutJobLog(j *persist.Job, entries ...persist.LogEntry) error {
 	if j == nil || j.ID == "" || j.Zone == "" {
 		return errors.New("memstore: a job needs an id and a zone")
 	}
@@ -118,6 +122,10 @@ func (s *Store) PutJob(j *persist.Job) error {
 	if zone, ok := s.zoneOf[j.ID]; ok && zone != j.Zone {
 		return fmt.Errorf("memstore: job %s belongs to zone %s, not %s", j.ID, zone, j.Zone)
 	}
+	log, err := s.appended(j.ID, entries)
+	if err != nil {
+		return err
+	}
 	s.jobs[j.ID] = val
 	s.zoneOf[j.ID] = j.Zone
 	if cur, ok := s.zones[j.Zone]; !ok || j.ID >= cur {
@@ -127,6 +135,9 @@ func (s *Store) PutJob(j *persist.Job) error {
 		delete(s.active, j.ID)
 	} else {
 		s.active[j.ID] = true
+	}
+	if log != nil {
+		s.logs[j.ID] = log
 	}
 	return nil
 }
@@ -276,19 +287,33 @@ func (s *Store) AppendLog(jobID string, entries ...persist.LogEntry) error {
 	if _, ok := s.jobs[jobID]; !ok {
 		return fmt.Errorf("job %s: %w", jobID, persist.ErrNotFound)
 	}
+	log, err := s.appended(jobID, entries)
+	if err != nil {
+		return err
+	}
+	s.logs[jobID] = log
+	return nil
+}
+
+// appended returns the job's log with entries added and the oldest dropped
+// past the limit, or nil for no entries; the log stored is not touched, so
+// that an encoding error leaves it as it was, like an aborted transaction.
+// s.mu is held.
+func (s *Store) appended(jobID string, entries []persist.LogEntry) (*jobLog, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
 	l := s.logs[jobID]
 	if l == nil {
 		l = &jobLog{}
 	}
-	// Work on a copy so that an encoding error leaves the log as it was,
-	// like an aborted transaction.
 	next := jobLog{last: l.last, entries: slices.Clone(l.entries), total: l.total}
 	for _, e := range entries {
 		next.last++
 		e.Seq = next.last
 		val, err := json.Marshal(e)
 		if err != nil {
-			return fmt.Errorf("memstore: encoding log entry: %w", err)
+			return nil, fmt.Errorf("memstore: encoding log entry: %w", err)
 		}
 		next.entries = append(next.entries, entry{seq: e.Seq, val: val})
 		next.total += len(val)
@@ -299,8 +324,7 @@ func (s *Store) AppendLog(jobID string, entries ...persist.LogEntry) error {
 		drop++
 	}
 	next.entries = slices.Delete(next.entries, 0, drop)
-	s.logs[jobID] = &next
-	return nil
+	return &next, nil
 }
 
 // Logs returns copies of the job's entries with Seq > after.

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) persist.Store) {
 		{"Queue", testQueue},
 		{"DeleteJob", testDeleteJob},
 		{"PutJobs", testPutJobs},
+		{"PutJobLog", testPutJobLog},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
@@ -680,5 +681,59 @@ func testPutJobs(t *testing.T, s persist.Store) {
 	}
 	if _, err := s.LatestJob("y1"); !errors.Is(err, persist.ErrNotFound) {
 		t.Fatalf("half of a refused batch was stored: %v", err)
+	}
+}
+
+// testPutJobLog: the job and its log lines in one write; a new job may
+// come with its first lines, the numbering goes on from AppendLog's, and
+// a refused job stores no line.
+func testPutJobLog(t *testing.T, s persist.Store) {
+	j := queued("j1", "web1")
+	if err := s.PutJobLog(j, persist.LogEntry{Time: at(1), Kind: "event", Text: "enqueued"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendLog("j1", persist.LogEntry{Time: at(2), Kind: "tool", Text: "$ zoneadm -z web1 halt"}); err != nil {
+		t.Fatal(err)
+	}
+	j.State = "done"
+	lines := []persist.LogEntry{{Seq: 7, Time: at(3), Kind: "tool", Text: "exit 0, 1ms"}, {Time: at(4), Kind: "event", Text: "verify -> done"}}
+	if err := s.PutJobLog(j, lines...); err != nil {
+		t.Fatal(err)
+	}
+	if lines[0].Seq != 7 {
+		t.Errorf("PutJobLog wrote Seq %d into the caller's entry", lines[0].Seq)
+	}
+	got, err := s.GetJob("j1")
+	if err != nil || got.State != "done" {
+		t.Fatalf("GetJob after PutJobLog = %+v, %v", got, err)
+	}
+	if a, _ := s.ActiveJobs(); len(a) != 0 {
+		t.Errorf("a done job put with its log is still active: %v", ids(a))
+	}
+	logs, err := s.Logs("j1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for i, l := range logs {
+		if l.Seq != uint64(i+1) {
+			t.Errorf("entry %d has Seq %d", i, l.Seq)
+		}
+		texts = append(texts, l.Text)
+	}
+	if want := []string{"enqueued", "$ zoneadm -z web1 halt", "exit 0, 1ms", "verify -> done"}; !slices.Equal(texts, want) {
+		t.Errorf("log = %q, want %q", texts, want)
+	}
+	if err := s.PutJobLog(queued("j2", "web1"), persist.LogEntry{Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutJobLog(&persist.Job{ID: "j2", Zone: "db1", State: "queued"}, persist.LogEntry{Text: "moved"}); err == nil {
+		t.Fatal("PutJobLog moved a job to another zone")
+	}
+	if err := s.PutJobLog(&persist.Job{Zone: "db1"}, persist.LogEntry{Text: "y"}); err == nil {
+		t.Fatal("PutJobLog stored a job without an id")
+	}
+	if logs, _ := s.Logs("j2", 0); len(logs) != 1 || logs[0].Text != "x" {
+		t.Errorf("a refused PutJobLog wrote its lines: %+v", logs)
 	}
 }

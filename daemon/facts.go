@@ -13,7 +13,8 @@ import (
 // hostFacts keeps, for a short while, what the host said to a read-only
 // question about the host as a whole (its boot environments, the global
 // zone's entire and publishers, the dataset and mount tables), so that a
-// night of many jobs asks each of them once, not once per job (the zone
+// night of many jobs asks each of them once, not once per job, and jobs
+// that ask while it is being read wait for that read (the zone
 // list is not kept: an administrator may configure a zone and enqueue it
 // at once). On a real host every pkg run costs about a second before it does
 // anything. A fact is forgotten when its age passes and whenever a call
@@ -27,7 +28,21 @@ type hostFacts struct {
 	// its facts: a read during which its count moved is not kept.
 	gen   map[string]uint64
 	facts map[string]fact
-	now   func() time.Time
+	// asking are the fact reads under way: a job that needs one waits for
+	// its answer rather than running the same tool beside it (at the
+	// start of a night every job asks for the boot environments and the
+	// dataset table at once).
+	asking map[string]*asking
+	now    func() time.Time
+}
+
+// asking is one fact read under way. res is set, and shared when ok,
+// before done is closed.
+type asking struct {
+	gen  uint64
+	done chan struct{}
+	res  host.Result
+	ok   bool // exit 0, and no change that forgets it ran meanwhile
 }
 
 type fact struct {
@@ -37,7 +52,7 @@ type fact struct {
 }
 
 func newHostFacts(now func() time.Time) *hostFacts {
-	return &hostFacts{gen: map[string]uint64{}, facts: map[string]fact{}, now: now}
+	return &hostFacts{gen: map[string]uint64{}, facts: map[string]fact{}, asking: map[string]*asking{}, now: now}
 }
 
 // factRule says which reads are facts, for how long, and which changes
@@ -203,22 +218,42 @@ func (x factExec) Run(ctx context.Context, change bool, argv ...string) host.Res
 	}
 	key := strings.Join(argv, "\x00")
 	h := x.facts
-	h.mu.Lock()
-	f, ok := h.facts[key]
 	gk := genKey(argv)
+	h.mu.Lock()
 	gen := h.gen[gk]
-	h.mu.Unlock()
-	if ok && h.now().Sub(f.at) < f.ttl {
+	if f, ok := h.facts[key]; ok && h.now().Sub(f.at) < f.ttl {
+		h.mu.Unlock()
 		return f.res
 	}
-	res := x.inner.Run(ctx, change, argv...)
-	if res.Code == 0 && res.Err == nil {
-		h.mu.Lock()
-		if h.gen[gk] == gen { // no change that forgets it ran meanwhile
-			h.facts[key] = fact{res: res, at: h.now(), ttl: ttl}
-		}
+	if a := h.asking[key]; a != nil && a.gen == gen {
 		h.mu.Unlock()
+		select {
+		case <-a.done:
+			if a.ok {
+				return a.res
+			}
+		case <-ctx.Done():
+		}
+		// It failed, a change overtook it, or this job is stopping: the
+		// job asks itself, as it would have.
+		return x.inner.Run(ctx, change, argv...)
 	}
+	a := &asking{gen: gen, done: make(chan struct{})}
+	h.asking[key] = a
+	h.mu.Unlock()
+
+	res := x.inner.Run(ctx, change, argv...)
+	h.mu.Lock()
+	// Kept only if no change that forgets it ran meanwhile.
+	a.res, a.ok = res, res.Code == 0 && res.Err == nil && h.gen[gk] == gen
+	if a.ok {
+		h.facts[key] = fact{res: res, at: h.now(), ttl: ttl}
+	}
+	if h.asking[key] == a {
+		delete(h.asking, key)
+	}
+	close(a.done)
+	h.mu.Unlock()
 	return res
 }
 

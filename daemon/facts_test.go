@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"zoneup/host"
@@ -113,5 +114,78 @@ func TestHostFacts(t *testing.T) {
 	ask("beadm", "list", "-H")
 	if inner.n("beadm list -H") != 2 {
 		t.Errorf("beadm list kept past its age")
+	}
+}
+
+// gateExec holds every call of argv[0] == tool until release is closed,
+// telling started of each one first; other calls answer at once.
+type gateExec struct {
+	countExec
+	tool    string
+	started chan string
+	release chan struct{}
+	code    int
+}
+
+func (g *gateExec) Run(ctx context.Context, change bool, argv ...string) host.Result {
+	res := g.countExec.Run(ctx, change, argv...)
+	if argv[0] == g.tool && !change {
+		g.started <- strings.Join(argv, " ")
+		<-g.release
+		res.Code = g.code
+	}
+	return res
+}
+
+// Jobs that ask for the same fact while it is being read wait for that
+// read instead of running the tool beside it; when it fails, or a change
+// that forgets it ran meanwhile, each asks itself.
+func TestHostFactsAskedOnceAtOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		code     int
+		overtake bool
+		want     int // beadm runs
+	}{
+		{"shared", 0, false, 1},
+		{"failed", 1, false, 4},
+		{"overtaken by a change", 0, true, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				g := &gateExec{tool: "beadm", started: make(chan string, 8), release: make(chan struct{}), code: tc.code}
+				x := factExec{facts: newHostFacts(time.Now), inner: g}
+				ctx := context.Background()
+				var wg sync.WaitGroup
+				results := make(chan host.Result, 4)
+				ask := func() {
+					wg.Add(1)
+					go func() { defer wg.Done(); results <- x.Run(ctx, false, "beadm", "list", "-H") }()
+				}
+				ask()
+				<-g.started // the first read is under way
+				ask()
+				ask()
+				ask()
+				synctest.Wait() // the three wait for it
+				if n := g.n("beadm list -H"); n != 1 {
+					t.Fatalf("%d runs while the first read was under way", n)
+				}
+				if tc.overtake {
+					x.Run(ctx, true, "beadm", "activate", "other")
+				}
+				close(g.release)
+				wg.Wait()
+				close(results)
+				for res := range results {
+					if string(res.Stdout) != "x\n" {
+						t.Errorf("a job got %q", res.Stdout)
+					}
+				}
+				if n := g.n("beadm list -H"); n != tc.want {
+					t.Errorf("beadm list -H ran %d times, want %d", n, tc.want)
+				}
+			})
+		})
 	}
 }

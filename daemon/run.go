@@ -39,7 +39,7 @@ type run struct {
 	// is the rung of the open history step, for its lines.
 	live    *liveLog
 	rungNow atomic.Pointer[string]
-	// unsaved: end or skip recorded a step that no save has written yet.
+	// unsaved: begin, end or skip recorded a step no save has written yet.
 	unsaved bool
 	// bg are the job's tools for the global publisher keeper's goroutines
 	// (t without savedFirst, which belongs to the job's own goroutine).
@@ -219,18 +219,20 @@ func (r *run) note(kind, text string) {
 	r.e.changed()
 }
 
-// begin opens a history step and persists it before the side effect.
-func (r *run) begin(stage, rung string) error {
+// begin opens a history step. It is written before the step changes
+// anything (savedFirst, before the first changing tool; once, before its
+// effect), or with the machine's move that ends a step that only looked.
+func (r *run) begin(stage, rung string) {
 	r.rungNow.Store(&rung)
 	r.job.History = append(r.job.History, persist.Step{Stage: stage, Rung: rung, Started: r.e.now()})
-	return r.save()
+	r.unsaved = true
 }
 
 // end closes the open history step after the side effect. It is written
-// with the next save, before anything else happens to the host: the
+// with the next save, before anything else changes on the host: the
 // machine's move that follows (one commit for the step and the new
-// point), the next tool the job runs (savedFirst), or the edge's release
-// of the global publishers, whichever comes first.
+// point), the job's next changing tool (savedFirst), or the edge's
+// release of the global publishers, whichever comes first.
 func (r *run) end(outcome string, err error) {
 	if n := len(r.job.History); n > 0 && r.job.History[n-1].Ended.IsZero() {
 		s := &r.job.History[n-1]
@@ -251,7 +253,7 @@ func (r *run) skip(stage, rung, why string) {
 	r.unsaved = true
 }
 
-// saveUnsaved writes what end and skip recorded, if a save has not yet.
+// saveUnsaved writes what begin, end and skip recorded, if no save has.
 func (r *run) saveUnsaved() error {
 	if !r.unsaved {
 		return nil
@@ -401,17 +403,21 @@ func oneLine(s string) string {
 	return host.Clip(s, 400)
 }
 
-// savedFirst runs the job's tools after writing what end and skip
-// recorded: no tool starts while the job's record on disk is behind what
-// the host has done. It belongs to the job's goroutine (run.t); the
-// keeper's goroutines use run.bg. A record that cannot be written stops the
-// job where it stands (an interruption, not the tool's failure).
+// savedFirst runs the job's changing tools after writing what begin, end
+// and skip recorded: nothing changes on the host while the job's record on
+// disk is behind it (a read needs no write first: after a crash the step
+// looks again). It belongs to the job's goroutine (run.t); the keeper's
+// goroutines use run.bg. A record that cannot be written stops the job
+// where it stands (an interruption, not the tool's failure).
 type savedFirst struct {
 	r     *run
 	inner host.Executor
 }
 
 func (x savedFirst) Run(ctx context.Context, change bool, argv ...string) host.Result {
+	if !change {
+		return x.inner.Run(ctx, change, argv...)
+	}
 	if err := x.r.saveUnsaved(); err != nil {
 		return host.Result{Argv: argv, Code: -1, Err: fmt.Errorf("%w: %w", errInterrupted, err)}
 	}
@@ -422,6 +428,9 @@ func (x savedFirst) RunInput(ctx context.Context, change bool, stdin []byte, arg
 	in, ok := x.inner.(host.InputExecutor)
 	if !ok {
 		return host.Result{Argv: argv, Code: -1}
+	}
+	if !change {
+		return in.RunInput(ctx, change, stdin, argv...)
 	}
 	if err := x.r.saveUnsaved(); err != nil {
 		return host.Result{Argv: argv, Code: -1, Err: fmt.Errorf("%w: %w", errInterrupted, err)}

@@ -26,10 +26,11 @@ func (x *onDiskAtCall) Run(_ context.Context, _ bool, argv ...string) host.Resul
 	return host.Result{Argv: argv}
 }
 
-// A step closed by end (or skip) is written with the next save, and
-// before any tool of the job starts; a record that cannot be written
-// stops the job (an interruption), the tool does not run.
-func TestEndedStepOnDiskBeforeTheNextTool(t *testing.T) {
+// A step opened by begin, closed by end or recorded by skip is written
+// with the next save, and before any changing tool of the job starts (a
+// read needs no write first); a record that cannot be written stops the
+// job (an interruption), and the tool does not run.
+func TestStepOnDiskBeforeTheNextChange(t *testing.T) {
 	cfg, err := ParseConfig(map[string]string{"db_path": "/x/db", "socket_path": "/x/s"})
 	if err != nil {
 		t.Fatal(err)
@@ -44,37 +45,39 @@ func TestEndedStepOnDiskBeforeTheNextTool(t *testing.T) {
 	x := &onDiskAtCall{store: store, id: "j1"}
 	r := &run{e: e, job: j, cfg: cfg, log: zerolog.Nop()}
 	r.t = host.Tools{X: savedFirst{r: r, inner: x}}
+	ctx := context.Background()
+	history := func(call int) []persist.Step { return x.seen[call].History }
 
-	if err := r.begin("halt", ""); err != nil {
-		t.Fatal(err)
+	r.begin("halt", "")
+	r.t.X.Run(ctx, false, "zoneadm", "-z", "z1", "list", "-p")
+	if h := history(0); len(h) != 0 {
+		t.Fatalf("a read wrote the step first: %+v", h)
+	}
+	r.t.X.Run(ctx, true, "zoneadm", "-z", "z1", "halt")
+	if h := history(1); len(h) != 1 || !h[0].Ended.IsZero() {
+		t.Fatalf("the halt started without its open step on disk: %+v", h)
 	}
 	r.end("ok", nil)
-	if d, _ := store.GetJob("j1"); !d.History[0].Ended.IsZero() {
+	r.t.X.Run(ctx, false, "zoneadm", "-z", "z1", "list", "-p")
+	if h := history(2); !h[0].Ended.IsZero() {
 		t.Fatal("end wrote at once; it is meant to go with the next save")
 	}
-	r.t.X.Run(context.Background(), false, "zoneadm", "-z", "z1", "list", "-p")
-	if len(x.seen) != 1 || x.seen[0].History[0].Outcome != "ok" || x.seen[0].History[0].Ended.IsZero() {
-		t.Fatalf("the tool started with the step open on disk: %+v", x.seen[0].History)
+	r.t.X.Run(ctx, true, "zfs", "snapshot", "-r", "rpool/zones/z1@x")
+	if h := history(3); h[0].Outcome != "ok" || h[0].Ended.IsZero() {
+		t.Fatalf("a change started with the step open on disk: %+v", h)
 	}
 
 	r.skip("remediate", "image-update", "nothing to do")
-	r.t.X.Run(context.Background(), true, "pkg", "-R", "/z1/root", "image-update")
-	if h := x.seen[1].History; len(h) != 2 || h[1].Outcome != "skipped" {
+	r.t.X.Run(ctx, true, "pkg", "-R", "/z1/root", "image-update")
+	if h := history(4); len(h) != 2 || h[1].Outcome != "skipped" {
 		t.Fatalf("the tool started before the skipped step was on disk: %+v", h)
-	}
-
-	// Nothing unsaved: a tool costs no write.
-	before := len(x.seen)
-	r.t.X.Run(context.Background(), false, "zfs", "list")
-	if d, _ := store.GetJob("j1"); len(d.History) != 2 || len(x.seen) != before+1 {
-		t.Fatalf("history on disk %+v", d.History)
 	}
 
 	// The store refuses: the tool does not run and the job is interrupted.
 	r.end("ok", nil)
 	store.Close()
-	res := r.t.X.Run(context.Background(), true, "zoneadm", "-z", "z1", "detach")
-	if !errorsIsInterrupted(res.Err) || !errors.Is(res.Err, memstore.ErrClosed) || len(x.seen) != before+1 {
+	res := r.t.X.Run(ctx, true, "zoneadm", "-z", "z1", "detach")
+	if !errorsIsInterrupted(res.Err) || !errors.Is(res.Err, memstore.ErrClosed) || len(x.seen) != 5 {
 		t.Fatalf("with the store closed: %v, %d calls", res.Err, len(x.seen))
 	}
 }

@@ -26,9 +26,7 @@ func (r *run) rungAt(i int) string {
 // climbs to the next rung.
 func (r *run) attach(ctx context.Context) (fsm.Event, error) {
 	rung := r.rungAt(r.m.Rung())
-	if err := r.begin("attach", rung); err != nil {
-		return "", err
-	}
+	r.begin("attach", rung)
 	z, err := r.zoneSeen(ctx)
 	if errors.Is(err, host.ErrNoSuchZone) {
 		return r.attachRollback(withCause(Cause{Kind: CauseZoneGone}, fmt.Errorf("zone %s vanished", r.job.Zone)))

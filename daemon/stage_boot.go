@@ -11,9 +11,7 @@ import (
 // boot boots the upgraded zone (whatever its state before the job). A boot
 // that fails sends the job to rollback.
 func (r *run) boot(ctx context.Context) (fsm.Event, error) {
-	if err := r.begin("boot", ""); err != nil {
-		return "", err
-	}
+	r.begin("boot", "")
 	z, err := r.zoneSeen(ctx)
 	if err == nil && z.State != host.StateRunning {
 		err = r.retry(ctx, "boot", func() error { return r.t.Boot(ctx, r.job.Zone) })

@@ -13,9 +13,7 @@ import (
 // on the zone root). A zone already detached is left as it is; one the
 // zones service autobooted after a reboot is halted again first.
 func (r *run) detach(ctx context.Context) (fsm.Event, error) {
-	if err := r.begin("detach", ""); err != nil {
-		return "", err
-	}
+	r.begin("detach", "")
 	// Until the detach succeeds nothing has changed but the halt (the
 	// snapshot is only a way back): a failure refuses the job and boots the
 	// zone again if it was running.

@@ -10,9 +10,7 @@ import (
 // halt stops a running zone. On resume it looks first: a zone already
 // halted is not halted again.
 func (r *run) halt(ctx context.Context) (fsm.Event, error) {
-	if err := r.begin("halt", ""); err != nil {
-		return "", err
-	}
+	r.begin("halt", "")
 	err := r.ensureHalted(ctx)
 	if errorsIsInterrupted(err) {
 		return "", err

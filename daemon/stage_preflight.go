@@ -15,9 +15,7 @@ import (
 // preflight only reads: it refuses (blocked) what cannot be upgraded safely
 // and records the facts the later stages and a rollback rely on.
 func (r *run) preflight(ctx context.Context) (fsm.Event, error) {
-	if err := r.begin("preflight", ""); err != nil {
-		return "", err
-	}
+	r.begin("preflight", "")
 	block := func(err error) (fsm.Event, error) {
 		r.setFailure(err)
 		r.end("failed", err)

@@ -166,12 +166,10 @@ func (r *run) lastRungStep() (rung string, finished bool) {
 	return "", false
 }
 
-// step runs fn as a history step of the rung: begin is persisted before,
-// the outcome after.
+// step runs fn as a history step of the rung: the step is on disk before
+// the rung's first change, and its outcome after its last.
 func (r *run) step(rung string, fn func() error) error {
-	if err := r.begin("remediate", rung); err != nil {
-		return err
-	}
+	r.begin("remediate", rung)
 	err := fn()
 	if errorsIsInterrupted(err) {
 		return err

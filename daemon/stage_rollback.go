@@ -17,9 +17,7 @@ import (
 // neither re-attached nor booted. Every step looks first, so a rollback
 // interrupted by a crash simply runs again.
 func (r *run) rollback(ctx context.Context) (fsm.Event, error) {
-	if err := r.begin("rollback", ""); err != nil {
-		return "", err
-	}
+	r.begin("rollback", "")
 	err := r.undo(ctx)
 	if errorsIsInterrupted(err) {
 		return "", err

@@ -12,9 +12,7 @@ import (
 // before the call; on resume an existing snapshot of that name is the one
 // this job took, never a reason to take another.
 func (r *run) snapshot(ctx context.Context) (fsm.Event, error) {
-	if err := r.begin("snapshot", ""); err != nil {
-		return "", err
-	}
+	r.begin("snapshot", "")
 	fail := func(err error) (fsm.Event, error) {
 		// zfs snapshot -r is atomic: nothing to clean. Refuse the job and
 		// put the zone back as it was.

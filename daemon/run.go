@@ -175,10 +175,10 @@ func (r *run) persistTransition(from, to fsm.Point, ev fsm.Event) error {
 		r.job.Ended = now
 		r.dropPending()
 	}
-	// The line goes in the transaction of the new state: whoever sees the
-	// job terminal (log -f, wait) has every line.
-	r.note("event", line)
-	if err := r.save(); err != nil {
+	// The line goes in the transaction of the new state (and not at all
+	// if that fails): whoever sees the job terminal (log -f, wait) has
+	// every line.
+	if err := r.saveWith(persist.LogEntry{Time: now, Kind: "event", Text: line}); err != nil {
 		r.job.SetPoint(prev)
 		return err
 	}
@@ -189,13 +189,19 @@ func (r *run) persistTransition(from, to fsm.Point, ev fsm.Event) error {
 }
 
 // save writes the whole job record (one fsync'd transaction).
-func (r *run) save() error {
+func (r *run) save() error { return r.saveWith() }
+
+// saveWith is save, with lines for the log after those waiting, in the
+// same transaction.
+func (r *run) saveWith(lines ...persist.LogEntry) error {
 	var err error
 	if r.live != nil {
 		// The log lines waiting go with the record, in its transaction.
-		err = r.live.withPending(func(lines []persist.LogEntry) error { return r.e.store.PutJobLog(r.job, lines...) })
+		err = r.live.withPending(func(waiting []persist.LogEntry) error {
+			return r.e.store.PutJobLog(r.job, append(waiting, lines...)...)
+		})
 	} else {
-		err = r.e.store.PutJob(r.job)
+		err = r.e.store.PutJobLog(r.job, lines...)
 	}
 	if err != nil {
 		r.log.Error().Err(err).Msg("cannot persist job")

@@ -144,6 +144,25 @@ func (e *Engine) Jobs(ctx context.Context, fn func(api.Job) error) error {
 	})
 }
 
+// ActiveJobs calls fn for every job that is not terminal, in enqueue
+// order, from the store's index of them.
+func (e *Engine) ActiveJobs(ctx context.Context, fn func(api.Job) error) error {
+	jobs, err := e.store.ActiveJobs()
+	if err != nil {
+		return err
+	}
+	v := e.view()
+	for _, j := range jobs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(v.apiJob(ToAPI(j))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Status returns the newest job of a zone.
 func (e *Engine) Status(ctx context.Context, zone string) (api.Job, error) {
 	j, err := e.latest(ctx, zone)

@@ -327,6 +327,27 @@ func TestWaitExitCodes(t *testing.T) {
 			t.Errorf("--through-pause: exit %d %q", code, errs)
 		}
 	})
+	t.Run("all jobs: the active ones at each change, every one once at the end", func(t *testing.T) {
+		c := newCLI(t)
+		night(c.f)
+		done := c.start(context.Background(), "wait", "--timeout", "20s")
+		c.polls.Next(t)
+		c.f.SetState("web02", "attach")
+		c.polls.Next(t)
+		c.f.SetState("web02", "done")
+		if r := ended(t, done); r.code != 1 || r.err != "zoneupadm: not every job ended done: db01 rolled-back\n" {
+			t.Errorf("exit %d %q", r.code, r.err)
+		}
+		var lists []string
+		for _, call := range c.f.Calls() {
+			if call == "Jobs" || call == "ActiveJobs" {
+				lists = append(lists, call)
+			}
+		}
+		if want := []string{"ActiveJobs", "ActiveJobs", "ActiveJobs", "Jobs"}; !slices.Equal(lists, want) {
+			t.Errorf("listings %q, want %q", lists, want)
+		}
+	})
 	t.Run("woken by the change", func(t *testing.T) {
 		c := newCLI(t)
 		night(c.f)

@@ -456,7 +456,7 @@ func (a *app) wait(ctx context.Context, args []string) error {
 	}
 	var last []api.Job
 	err = a.c.Watch(wctx, func() (bool, error) {
-		jobs, err := a.targets(wctx, zones)
+		jobs, err := a.waitTargets(wctx, zones)
 		if err != nil {
 			return false, err
 		}
@@ -495,6 +495,21 @@ func (a *app) wait(ctx context.Context, args []string) error {
 		return &failure{code: 1, msg: "not every job ended done: " + notDone}
 	}
 	return nil
+}
+
+// waitTargets are the jobs wait looks at, at every change: the zones' own,
+// or, for all jobs, those not terminal yet (the daemon's index of them, so
+// a database of many finished jobs costs nothing at each change) and, once
+// there are none, every job, for the verdict.
+func (a *app) waitTargets(ctx context.Context, zones []string) ([]api.Job, error) {
+	if len(zones) > 0 {
+		return a.targets(ctx, zones)
+	}
+	active, err := a.c.ActiveJobs(ctx)
+	if err != nil || len(active) > 0 {
+		return active, err
+	}
+	return a.c.Jobs(ctx) // a job queued meanwhile is in it, not terminal: the wait goes on
 }
 
 // waitError gives every error of wait exit code 3, so that 0 (all done), 1

@@ -39,15 +39,25 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, res)
 }
 
-// GET /v1/jobs: a JSON array of Job, written one element at a time as the
-// service hands them out, one job per line. Nothing is collected first, so
-// a long list costs the daemon no memory and starts arriving at once.
+// GET /v1/jobs[?active=1]: a JSON array of Job (with active=1, of the jobs
+// that are not terminal), written one element at a time as the service
+// hands them out, one job per line. Nothing is collected first, so a long
+// list costs the daemon no memory and starts arriving at once.
 func (s *Server) jobs(w http.ResponseWriter, r *http.Request) {
+	each := s.svc.Jobs
+	switch v := r.URL.Query().Get("active"); v {
+	case "", "0":
+	case "1":
+		each = s.svc.ActiveJobs
+	default:
+		s.fail(w, fmt.Errorf("%w: active=%q: want 1 or 0", ErrInvalid, v))
+		return
+	}
 	var buf []byte
 	// Fewer, larger writes than the response's own 4 KiB buffer makes.
 	out := bufio.NewWriterSize(w, 64<<10)
 	n := 0
-	err := s.svc.Jobs(r.Context(), func(j Job) error {
+	err := each(r.Context(), func(j Job) error {
 		if err := r.Context().Err(); err != nil {
 			return err
 		}

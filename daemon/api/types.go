@@ -204,6 +204,9 @@ type Service interface {
 	Enqueue(ctx context.Context, req EnqueueRequest) ([]EnqueueResult, error)
 	// Jobs calls fn for every job (latest attempt per job id) in enqueue order.
 	Jobs(ctx context.Context, fn func(Job) error) error
+	// ActiveJobs is Jobs of the jobs that are not terminal: its cost does
+	// not grow with the finished jobs kept (wait asks it at every change).
+	ActiveJobs(ctx context.Context, fn func(Job) error) error
 	// Status returns the newest job of a zone (ErrNoJob, ErrBadName...).
 	Status(ctx context.Context, zone string) (Job, error)
 	Cancel(ctx context.Context, zone string) error

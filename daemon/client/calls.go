@@ -26,7 +26,11 @@ func (c *Client) Enqueue(ctx context.Context, req api.EnqueueRequest) ([]api.Enq
 // order, without holding the list. An error from fn stops the stream and
 // is returned. A stream cut midway is an error, never a short list.
 func (c *Client) EachJob(ctx context.Context, fn func(api.Job) error) error {
-	return c.call(ctx, http.MethodGet, "/v1/jobs", nil, nil, false, func(r io.Reader) error {
+	return c.eachJob(ctx, nil, fn)
+}
+
+func (c *Client) eachJob(ctx context.Context, q url.Values, fn func(api.Job) error) error {
+	return c.call(ctx, http.MethodGet, "/v1/jobs", q, nil, false, func(r io.Reader) error {
 		dec := json.NewDecoder(r)
 		if t, err := dec.Token(); err != nil {
 			return err
@@ -51,6 +55,15 @@ func (c *Client) EachJob(ctx context.Context, fn func(api.Job) error) error {
 func (c *Client) Jobs(ctx context.Context) ([]api.Job, error) {
 	out := []api.Job{}
 	err := c.EachJob(ctx, func(j api.Job) error { out = append(out, j); return nil })
+	return out, err
+}
+
+// ActiveJobs returns the jobs that are not terminal, in enqueue order: a
+// question whose cost does not grow with the finished jobs the daemon
+// keeps.
+func (c *Client) ActiveJobs(ctx context.Context) ([]api.Job, error) {
+	out := []api.Job{}
+	err := c.eachJob(ctx, url.Values{"active": {"1"}}, func(j api.Job) error { out = append(out, j); return nil })
 	return out, err
 }
 

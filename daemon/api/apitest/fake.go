@@ -185,14 +185,26 @@ func (f *Fake) nowLocked() time.Time {
 
 // Jobs hands out the jobs in enqueue order.
 func (f *Fake) Jobs(_ context.Context, fn func(api.Job) error) error {
+	return f.each("Jobs", func(api.Job) bool { return true }, fn)
+}
+
+// ActiveJobs hands out the jobs that are not terminal, in enqueue order.
+func (f *Fake) ActiveJobs(_ context.Context, fn func(api.Job) error) error {
+	return f.each("ActiveJobs", func(j api.Job) bool { return !j.Terminal }, fn)
+}
+
+func (f *Fake) each(call string, match func(api.Job) bool, fn func(api.Job) error) error {
 	f.mu.Lock()
-	err := f.recordLocked("Jobs")
+	err := f.recordLocked("%s", call)
 	jobs := slices.Clone(f.jobs)
 	f.mu.Unlock()
 	if err != nil {
 		return err
 	}
 	for _, j := range jobs {
+		if !match(j) {
+			continue
+		}
 		if err := fn(j); err != nil {
 			return err
 		}

@@ -112,18 +112,6 @@ func TestEveryEndpoint(t *testing.T) {
 		t.Fatalf("status %+v", j)
 	}
 
-	// active=1: the jobs that are not terminal only.
-	f.Put(api.Job{Zone: "db01", ID: "job-db01", State: "done", Terminal: true})
-	w.ok("GET", "/v1/jobs?active=1", "", &jobs)
-	if len(jobs) != 1 || jobs[0].Zone != "web01" {
-		t.Fatalf("active jobs %+v", jobs)
-	}
-	w.ok("GET", "/v1/jobs?active=0", "", &jobs)
-	if len(jobs) != 2 {
-		t.Fatalf("active=0: %+v", jobs)
-	}
-	w.refused("GET", "/v1/jobs?active=yes", "", 400, "invalid")
-
 	w.ok("POST", "/v1/jobs/web01/cancel", "", &j)
 	if j.State != "cancelled" || !j.Terminal {
 		t.Fatalf("cancel answered %+v", j)
@@ -380,6 +368,25 @@ func manyJobs(n int) *apitest.Fake {
 		})
 	}
 	return f
+}
+
+// GET /v1/jobs?active=1: the jobs that are not terminal only.
+func TestJobsActive(t *testing.T) {
+	f := apitest.NewFake()
+	f.Put(api.Job{Zone: "web01", ID: "a", State: "done", Terminal: true})
+	f.Put(api.Job{Zone: "web02", ID: "b", State: "attach"})
+	f.Put(api.Job{Zone: "db01", ID: "c", State: "rolled-back", Terminal: true})
+	w := serve(t, f, api.ServerOptions{})
+	var jobs []api.Job
+	w.ok("GET", "/v1/jobs?active=1", "", &jobs)
+	if len(jobs) != 1 || jobs[0].Zone != "web02" {
+		t.Fatalf("active jobs %+v", jobs)
+	}
+	w.ok("GET", "/v1/jobs?active=0", "", &jobs)
+	if len(jobs) != 3 {
+		t.Fatalf("active=0: %+v", jobs)
+	}
+	w.refused("GET", "/v1/jobs?active=yes", "", 400, "invalid")
 }
 
 func TestJobsEmpty(t *testing.T) {

@@ -15,13 +15,7 @@ import (
 // recorded after; a job that has it done never acts again; after a crash
 // during it, took decides; a failure clears the name, a shutdown keeps it.
 func TestOnce(t *testing.T) {
-	cfg, err := ParseConfig(map[string]string{"db_path": "/x/db", "socket_path": "/x/s"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := memstore.New(memstore.Options{})
-	e := NewEngine(store, cfg, nil, zerolog.Nop())
-	defer func() { e.Shutdown(); <-e.Done() }()
+	e, store, cfg := memEngine(t, nil)
 	ctx := context.Background()
 	newRun := func(j *persist.Job) *run {
 		if err := store.PutJob(j); err != nil {
@@ -83,4 +77,24 @@ func TestOnce(t *testing.T) {
 	if _, err := r.once(ctx, oneShot{effect: effAttach, act: func(context.Context) error { return errInterrupted }}); !errorsIsInterrupted(err) || r.job.Pending != "attach" {
 		t.Errorf("shutdown: %v, pending %q", err, r.job.Pending)
 	}
+}
+
+// memEngine is an engine with the default configuration on an in-memory
+// store holding jobs, for the tests of one run's parts; it is shut down
+// when the test ends.
+func memEngine(t *testing.T, jobs []*persist.Job) (*Engine, *memstore.Store, Config) {
+	t.Helper()
+	cfg, err := ParseConfig(map[string]string{"db_path": "/x/db", "socket_path": "/x/s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := memstore.New(memstore.Options{})
+	for _, j := range jobs {
+		if err := store.PutJob(j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := NewEngine(store, cfg, nil, zerolog.Nop())
+	t.Cleanup(func() { e.Shutdown(); <-e.Done() })
+	return e, store, cfg
 }

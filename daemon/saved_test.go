@@ -5,8 +5,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/rs/zerolog"
-
 	"zoneup/host"
 	"zoneup/persist"
 	"zoneup/persist/memstore"
@@ -31,19 +29,10 @@ func (x *onDiskAtCall) Run(_ context.Context, _ bool, argv ...string) host.Resul
 // read needs no write first); a record that cannot be written stops the
 // job (an interruption), and the tool does not run.
 func TestStepOnDiskBeforeTheNextChange(t *testing.T) {
-	cfg, err := ParseConfig(map[string]string{"db_path": "/x/db", "socket_path": "/x/s"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := memstore.New(memstore.Options{})
-	e := NewEngine(store, cfg, nil, zerolog.Nop())
-	defer func() { e.Shutdown(); <-e.Done() }()
 	j := &persist.Job{ID: "j1", Zone: "z1", State: "halt"}
-	if err := store.PutJob(j); err != nil {
-		t.Fatal(err)
-	}
+	e, store, cfg := memEngine(t, []*persist.Job{j})
 	x := &onDiskAtCall{store: store, id: "j1"}
-	r := &run{e: e, job: j, cfg: cfg, log: zerolog.Nop()}
+	r := &run{e: e, job: j, cfg: cfg, log: e.log}
 	r.t = host.Tools{X: savedFirst{r: r, inner: x}}
 	ctx := context.Background()
 	history := func(call int) []persist.Step { return x.seen[call].History }

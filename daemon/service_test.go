@@ -5,33 +5,19 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/rs/zerolog"
-
 	"zoneup/daemon/api"
 	"zoneup/persist"
-	"zoneup/persist/memstore"
 )
 
 // ActiveJobs hands out the jobs that are not terminal, in enqueue order,
 // as Jobs would show them.
 func TestActiveJobs(t *testing.T) {
-	cfg, err := ParseConfig(map[string]string{"db_path": "/x/db", "socket_path": "/x/s"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := memstore.New(memstore.Options{})
-	for _, j := range []*persist.Job{
+	e, _, _ := memEngine(t, []*persist.Job{
 		{ID: "20261203T010000.000001Z-aaaaaa", Zone: "web01", State: "done", Result: "upgraded"},
 		{ID: "20261203T010000.000002Z-bbbbbb", Zone: "web02", State: "attach"},
 		{ID: "20261203T010000.000003Z-cccccc", Zone: "db01", State: "rolled-back", Result: "rolled-back"},
 		{ID: "20261203T010000.000004Z-dddddd", Zone: "db02", State: "queued"},
-	} {
-		if err := store.PutJob(j); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e := NewEngine(store, cfg, nil, zerolog.Nop())
-	defer func() { e.Shutdown(); <-e.Done() }()
+	})
 	var all, active []api.Job
 	collect := func(into *[]api.Job) func(api.Job) error {
 		return func(j api.Job) error { *into = append(*into, j); return nil }

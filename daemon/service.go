@@ -134,15 +134,46 @@ func checkName(zone string) error {
 }
 
 // Jobs streams every job in enqueue order, until fn fails or ctx ends.
+// The store reads and decodes the next jobs while fn writes out the last
+// ones: with two CPUs a long list takes the longer of the two, not their
+// sum. At most jobsAhead jobs wait between them, so memory stays flat.
 func (e *Engine) Jobs(ctx context.Context, fn func(api.Job) error) error {
 	v := e.view()
-	return e.store.ForEachJob(func(j *persist.Job) error {
-		if err := ctx.Err(); err != nil {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	jobs := make(chan *persist.Job, jobsAhead)
+	read := make(chan error, 1)
+	go func() {
+		defer close(jobs)
+		read <- e.store.ForEachJob(func(j *persist.Job) error {
+			select {
+			case jobs <- j: // the store's copy, the caller's to keep
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	for j := range jobs {
+		err := ctx.Err()
+		if err == nil {
+			err = fn(v.apiJob(ToAPI(j)))
+		}
+		if err != nil {
+			stop()
+			for range jobs { // let the reader end
+			}
 			return err
 		}
-		return fn(v.apiJob(ToAPI(j)))
-	})
+	}
+	if err := <-read; err != nil {
+		return err
+	}
+	return ctx.Err()
 }
+
+// jobsAhead is how many decoded jobs Jobs lets wait for the writer.
+const jobsAhead = 64
 
 // ActiveJobs calls fn for every job that is not terminal, in enqueue
 // order, from the store's index of them.

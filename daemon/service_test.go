@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -37,5 +39,46 @@ func TestActiveJobs(t *testing.T) {
 	}
 	if len(all) != 4 || !slices.EqualFunc(active, []api.Job{all[1], all[3]}, func(a, b api.Job) bool { return a.ID == b.ID && a.State == b.State }) {
 		t.Errorf("active jobs differ from Jobs' view of them: %+v", active)
+	}
+}
+
+// Jobs hands out every job in order while the store reads ahead; an error
+// of fn, or the end of ctx, stops the walk and is returned.
+func TestJobsReadAhead(t *testing.T) {
+	var jobs []*persist.Job
+	for i := range 3*jobsAhead + 5 {
+		jobs = append(jobs, &persist.Job{ID: fmt.Sprintf("20261203T010000.%06dZ-aaaaaa", i), Zone: fmt.Sprintf("z%d", i%7), State: "done", Result: "upgraded"})
+	}
+	e, _, _ := memEngine(t, jobs)
+	ctx := context.Background()
+	var ids []string
+	if err := e.Jobs(ctx, func(j api.Job) error { ids = append(ids, j.ID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != len(jobs) || !slices.IsSorted(ids) {
+		t.Fatalf("%d jobs, in order: %v", len(ids), slices.IsSorted(ids))
+	}
+
+	boom := errors.New("client gone")
+	n := 0
+	if err := e.Jobs(ctx, func(api.Job) error {
+		if n++; n == 3 {
+			return boom
+		}
+		return nil
+	}); !errors.Is(err, boom) || n != 3 {
+		t.Errorf("fn failing at the third job: %v after %d", err, n)
+	}
+
+	cctx, cancel := context.WithCancel(ctx)
+	n = 0
+	err := e.Jobs(cctx, func(api.Job) error {
+		if n++; n == 2 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || n != 2 {
+		t.Errorf("ctx ended at the second job: %v after %d", err, n)
 	}
 }

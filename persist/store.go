@@ -26,9 +26,10 @@ type Store interface {
 	GetJob(id string) (*Job, error)
 	// LatestJob returns the newest job of a zone, or ErrNotFound.
 	LatestJob(zone string) (*Job, error)
-	// ForEachJob calls fn for every job in enqueue (ID) order; fn must not
-	// keep the pointer beyond the call unless it copies it. Stops at the
-	// first error fn returns and returns it.
+	// ForEachJob calls fn for every job in enqueue (ID) order, each a copy
+	// of its own that fn may keep (the daemon's listing decodes the next
+	// jobs while it writes out the last). Stops at the first error fn
+	// returns and returns it.
 	ForEachJob(fn func(*Job) error) error
 	// ActiveJobs returns every job that is not terminal, in enqueue order.
 	ActiveJobs() ([]*Job, error)

@@ -245,17 +245,23 @@ func testForEachOrder(t *testing.T, s persist.Store) {
 	if got := allIDs(t, s); !slices.Equal(got, want) {
 		t.Errorf("ForEachJob order:\n got %v\nwant %v", got, want)
 	}
-	// Each call gets a whole job, decoded on its own.
-	n := 0
+	// Each call gets a whole job, decoded on its own, a copy the caller
+	// may keep: none is changed by the walk going on.
+	var kept []*persist.Job
 	err := s.ForEachJob(func(j *persist.Job) error {
 		if len(j.History) != 12 || j.Zone == "" {
 			return fmt.Errorf("job %s came back partial: %+v", j.ID, j)
 		}
-		n++
+		kept = append(kept, j)
 		return nil
 	})
-	if err != nil || n != len(want) {
-		t.Errorf("ForEachJob: %d jobs, %v", n, err)
+	if err != nil || len(kept) != len(want) {
+		t.Fatalf("ForEachJob: %d jobs, %v", len(kept), err)
+	}
+	for i, j := range kept {
+		if j.ID != want[i] || len(j.History) != 12 || j.History[0].Stage != "preflight" {
+			t.Fatalf("job %d kept from the walk changed: %s %+v", i, j.ID, j.History[0])
+		}
 	}
 }
 

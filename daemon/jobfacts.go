@@ -29,10 +29,17 @@ import (
 //     mount, umount or zfs change other than a snapshot forget it;
 //   - whether the job's snapshot exists: from `zfs list -t snapshot NAME`,
 //     the zonepath dataset's tree listing, or a `zfs snapshot -r` of it;
-//     a zfs destroy forgets it.
+//     a zfs destroy forgets it;
+//   - the zone image's entire version: from `pkg -R ROOT list -H entire`,
+//     or told by the attach stage from the "Non-Global zone version:" line
+//     of an attach -u that failed before it changed any package; a pkg
+//     change of the zone's image other than its publishers' (set-publisher,
+//     unset-publisher, refresh), an attach, a zfs change other than a
+//     snapshot, and a mount of anything but the zone BE on the zone root
+//     forget it.
 //
 // pkg changes only the image's packages and publishers: it leaves every
-// one of these alone. A nil jobFacts knows nothing.
+// other one of these alone. A nil jobFacts knows nothing.
 type jobFacts struct {
 	jobID string
 	// names gives the zone, the zone root, the zone BE and the zonepath
@@ -43,7 +50,30 @@ type jobFacts struct {
 	zone        *host.Zone
 	rootMounted bool
 	overlays    bool
-	snapshot    int8 // 0 unknown, 1 exists, -1 does not
+	snapshot    int8   // 0 unknown, 1 exists, -1 does not
+	entire      string // the zone image's entire version, "" unknown
+}
+
+// zoneEntire is the zone image's entire version, when a call of this run
+// showed it (ok false: ask).
+func (f *jobFacts) zoneEntire() (string, bool) {
+	if f == nil {
+		return "", false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.entire, f.entire != ""
+}
+
+// sawZoneEntire is the attach stage's word: the attach -u it just ran
+// printed the zone's entire version and failed before it changed anything.
+func (f *jobFacts) sawZoneEntire(v string) {
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	f.entire = v
+	f.mu.Unlock()
 }
 
 // zoneLine is the zone as the run last saw or left it (ok false: unknown).
@@ -99,7 +129,7 @@ func (f *jobFacts) mountedOverlays() {
 }
 
 func (f *jobFacts) forgetAll() {
-	f.zone, f.rootMounted, f.overlays, f.snapshot = nil, false, false, 0
+	f.zone, f.rootMounted, f.overlays, f.snapshot, f.entire = nil, false, false, 0, ""
 }
 
 // snapOf is the job's snapshot of the zonepath dataset ds.
@@ -117,7 +147,11 @@ func (f *jobFacts) observe(change bool, argv []string, res host.Result) {
 	}
 	switch tool(argv) {
 	case "pkg":
+		if onImage(argv, root) && !publishersOnly(argv) {
+			f.entire = ""
+		}
 	case "zoneadm":
+		f.entire = "" // an attach updates the zone; the stage tells what it saw
 		f.zoneadm(argv, res, ok, zone)
 	case "zfs":
 		if len(argv) > 2 && argv[1] == "snapshot" {
@@ -130,14 +164,18 @@ func (f *jobFacts) observe(change bool, argv []string, res host.Result) {
 			}
 			return
 		}
-		f.rootMounted, f.overlays = false, false
+		f.rootMounted, f.overlays, f.entire = false, false, ""
 		if len(argv) > 1 && argv[1] == "destroy" {
 			f.snapshot = 0
 		}
 	case "mount":
 		f.overlays = false
-		if n := len(argv); ok && n >= 3 && path.Clean(argv[n-1]) == path.Clean(root) && argv[n-2] == zbe {
-			f.rootMounted = true
+		if n := len(argv); n >= 3 && path.Clean(argv[n-1]) == path.Clean(root) && argv[n-2] == zbe {
+			if ok {
+				f.rootMounted = true
+			}
+		} else {
+			f.entire = "" // something else may now be seen at the zone root
 		}
 	case "umount":
 		f.overlays = false
@@ -158,6 +196,10 @@ func (f *jobFacts) read(argv []string, res host.Result, ok bool, zone, root, zbe
 			if zs, err := host.ParseZoneList(string(res.Stdout)); err == nil && len(zs) == 1 && zs[0].Name == zone {
 				f.zone = &zs[0]
 			}
+		}
+	case t == "pkg" && ok && onImage(argv, root) && len(argv) == 6 && argv[3] == "list" && argv[4] == "-H" && argv[5] == "entire":
+		if pkgs, err := host.ParsePkgList(string(res.Stdout)); err == nil && len(pkgs) == 1 && pkgs[0].Stem == "entire" {
+			f.entire = pkgs[0].Version
 		}
 	case t == "mount" && len(argv) == 2 && argv[1] == "-p" && ok && root != "" && zbe != "":
 		if ms, err := host.ParseMountP(string(res.Stdout)); err == nil {
@@ -221,6 +263,21 @@ func (f *jobFacts) zoneadm(argv []string, res host.Result, ok bool, zone string)
 		return
 	}
 	f.zone.State = state
+}
+
+// onImage: a pkg call on the image at root (pkg -R ROOT ...).
+func onImage(argv []string, root string) bool {
+	return root != "" && len(argv) > 3 && argv[1] == "-R" && path.Clean(argv[2]) == path.Clean(root)
+}
+
+// publishersOnly: a pkg subcommand that changes an image's publishers or
+// catalogs, never its packages.
+func publishersOnly(argv []string) bool {
+	switch argv[3] {
+	case "set-publisher", "unset-publisher", "refresh":
+		return true
+	}
+	return false
 }
 
 // flagValue is the value of flag in argv ("" when absent).

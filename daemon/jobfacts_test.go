@@ -86,3 +86,54 @@ func TestJobFacts(t *testing.T) {
 		t.Error("a nil jobFacts knows something")
 	}
 }
+
+// The zone image's entire: learned from pkg list or told by the attach
+// stage, kept by publisher changes and by the zone BE mounted on the
+// root, forgotten by a package change, an attach or another mount.
+func TestJobFactsZoneEntire(t *testing.T) {
+	f := &jobFacts{jobID: "J", names: func() (string, string, string, string) {
+		return "web01", "/zones/web01/root", "rpool/zones/web01/ROOT/zbe", "rpool/zones/web01"
+	}}
+	entire := func() string {
+		v, ok := f.zoneEntire()
+		if !ok {
+			return "?"
+		}
+		return v
+	}
+	read := func(out string, argv ...string) { f.observe(false, argv, host.Result{Stdout: []byte(out)}) }
+	change := func(argv ...string) { f.observe(true, argv, host.Result{}) }
+
+	read("entire                                        0.5.11-0.134    installed  -----\n", "pkg", "-R", "/zones/web01/root", "list", "-H", "entire")
+	if entire() != "0.5.11-0.134" {
+		t.Fatalf("after pkg list -H entire: %s", entire())
+	}
+	read("entire 0.5.11-0.151.0.1 i--\n", "pkg", "-R", "/", "list", "-H", "entire") // the global zone's
+	change("pkg", "-R", "/", "set-publisher", "-G", "*", "-g", "http://x/", "solaris")
+	change("pkg", "-R", "/zones/web01/root", "set-publisher", "-P", "-g", "http://x/", "solaris")
+	change("pkg", "-R", "/zones/web01/root", "unset-publisher", "extra")
+	change("mount", "-F", "zfs", "rpool/zones/web01/ROOT/zbe", "/zones/web01/root")
+	change("zfs", "snapshot", "-r", "rpool/zones/web01@zoneup-J")
+	if entire() != "0.5.11-0.134" {
+		t.Fatalf("after publisher changes, the zone BE's mount and a snapshot: %s", entire())
+	}
+	for _, c := range [][]string{
+		{"pkg", "-R", "/zones/web01/root", "install", "entire@0.5.11-0.134"},
+		{"pkg", "-R", "/zones/web01/root", "image-update"},
+		{"zoneadm", "-z", "web01", "attach", "-u"},
+		{"zfs", "rollback", "rpool/zones/web01/ROOT/zbe@zoneup-J"},
+		{"mount", "-F", "lofs", "/export/x", "/zones/web01/root"},
+		{"zlogin", "web01", "touch", "/x"},
+	} {
+		f.sawZoneEntire("0.5.11-0.111")
+		change(c...)
+		if entire() != "?" {
+			t.Errorf("after %v the zone's entire is still known: %s", c, entire())
+		}
+	}
+	var nilFacts *jobFacts
+	nilFacts.sawZoneEntire("1")
+	if _, ok := nilFacts.zoneEntire(); ok {
+		t.Error("a nil jobFacts knows the zone's entire")
+	}
+}

@@ -14,7 +14,11 @@ import (
 // 134 to 151 can. Every configured stone strictly between the zone's entire
 // and the global zone's is installed, in order.
 func (r *run) rungStepRelease(ctx context.Context) (bool, error) {
-	zv, err := r.t.EntireVersion(ctx, r.root())
+	zv, known := r.facts.zoneEntire() // as the failed attach -u printed it
+	var err error
+	if !known {
+		zv, err = r.t.EntireVersion(ctx, r.root())
+	}
 	if errors.Is(err, host.ErrNotFound) {
 		r.skip("remediate", domain.RungStepRelease, "the zone has no entire incorporation")
 		return false, nil

@@ -113,6 +113,16 @@ func (r *run) attached(ctx context.Context, rung string) (fsm.Event, error) {
 func (r *run) attachFailed(ctx context.Context, rung string, res host.AttachResult, err error) (fsm.Event, error) {
 	f := res.Failure
 	why := err
+	switch f.Kind {
+	case host.FailNoSolution, host.FailTransport, host.FailLocked, host.FailHost:
+		// It failed before pkg changed a package (planning, a catalog or
+		// download, the image lock, the brand's own checks): the zone's
+		// entire is still the one it printed, and the step-release rung
+		// needs no pkg run to learn it.
+		if res.ZoneEntire != "" && !errors.Is(err, host.ErrTimeout) {
+			r.facts.sawZoneEntire(res.ZoneEntire)
+		}
+	}
 	switch {
 	case errors.Is(err, host.ErrTimeout):
 		why = fmt.Errorf("attach -u after %s killed after stage_timeout (%s): %w", rung, r.cfg.StageTimeout, err)

@@ -32,6 +32,33 @@ func LogFilePath(stdout string) string {
 	return ""
 }
 
+// ZoneEntire is the zone's entire version on the `Non-Global zone version:
+// entire@VERSION` line that the brand's attach prints before it updates
+// anything (reference 10.1, 3.5), as `pkg list` shows a version: release
+// and branch, without the build release and the timestamp
+// ("0.5.11,5.11-0.134:20100302T021758Z" is "0.5.11-0.134"). "" when there is
+// no such line (a zone without entire, or a brand that prints none).
+func ZoneEntire(stdout string) string {
+	for _, line := range strings.Split(stdout, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "Non-Global zone version:")
+		if !ok {
+			continue
+		}
+		v, ok := strings.CutPrefix(strings.TrimSpace(rest), "entire@")
+		if !ok || v == "" {
+			return ""
+		}
+		v, _, _ = strings.Cut(v, ":")
+		release, branch, _ := strings.Cut(v, "-")
+		release, _, _ = strings.Cut(release, ",")
+		if branch == "" {
+			return release
+		}
+		return release + "-" + branch
+	}
+	return ""
+}
+
 // The literal texts (reference 2.5, 3.5, 6.2) that decide a failure kind,
 // tried kind by kind in this order: running out of space is unfixable
 // whatever else went wrong, a lock is retried before anything is concluded,
@@ -286,6 +313,7 @@ func (t Tools) AttachUpdate(ctx context.Context, zone string) (AttachResult, err
 	res, err := t.run(ctx, true, zoneadmKind, "zoneadm", "-z", zone, "attach", "-u")
 	ar := AttachResult{Stdout: string(res.Stdout)}
 	ar.LogFile = LogFilePath(ar.Stdout)
+	ar.ZoneEntire = ZoneEntire(ar.Stdout)
 	if ar.LogFile != "" {
 		ar.Log = readTail(ar.LogFile, maxAttachLog)
 	}

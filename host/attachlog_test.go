@@ -169,3 +169,22 @@ func TestReadTail(t *testing.T) {
 		t.Fatal("an unreadable log is not empty")
 	}
 }
+
+// The zone's entire on the attach's "Non-Global zone version:" line, as
+// pkg list shows a version (reference 3.7's samples).
+func TestZoneEntire(t *testing.T) {
+	for _, tc := range []struct{ stdout, want string }{
+		{"Log File: /var/tmp/web01.attach_log.a1B2c3\nAttaching...\n       Global zone version: entire@0.5.11,5.11-0.133:20100216T065445Z\n" +
+			"   Non-Global zone version: entire@0.5.11,5.11-0.134:20100302T021758Z\n                Evaluation: web01 is newer than the global zone.\n", "0.5.11-0.134"},
+		{"       Global zone version: entire@0.5.11-2020.0.1.19000:20201001T120000Z\n   Non-Global zone version: entire@0.5.11-2020.0.1.18500:20200601T120000Z\n",
+			"0.5.11-2020.0.1.18500"},
+		{"   Non-Global zone version: entire@0.5.11\n", "0.5.11"},
+		{"       Global zone version: entire@0.5.11-2020.0.1.19000:20201001T120000Z\n  Updating non-global zone: Output follows\n", ""},
+		{"   Non-Global zone version: \n", ""},
+		{"", ""},
+	} {
+		if got := ZoneEntire(tc.stdout); got != tc.want {
+			t.Errorf("ZoneEntire(%q) = %q, want %q", tc.stdout, got, tc.want)
+		}
+	}
+}

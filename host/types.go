@@ -208,7 +208,10 @@ type Failure struct {
 // AttachResult is what `zoneadm -z Z attach -u` left behind.
 type AttachResult struct {
 	LogFile string // from the "Log File:" line, "" if none was printed
-	Stdout  string
-	Log     string // contents of LogFile (bounded), "" if unreadable
-	Failure Failure
+	// ZoneEntire is the zone's entire before the attach updated anything,
+	// from its "Non-Global zone version:" line (ZoneEntire), "" if none.
+	ZoneEntire string
+	Stdout     string
+	Log        string // contents of LogFile (bounded), "" if unreadable
+	Failure    Failure
 }
